@@ -1,0 +1,256 @@
+"""Typed events that a Live session yields to the application.
+
+Two families share one union:
+- *server events*: parsed from what the Live service sends (wire.parse_server_message);
+- *session events*: transitions of the connection itself (reconnecting, resumed, context lost, ...),
+  emitted by LiveSession so that a UI can show them.
+
+Every event has a stable ``kind`` used as the ``"event"`` field of ``--json`` output: these names are a
+contract with scripts outside this repo, add new ones, never rename.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
+
+# ---------------------------------------------------------------- server events
+
+
+@dataclass(frozen=True, slots=True)
+class SetupComplete:
+    kind: ClassVar[str] = "setup_complete"
+    session_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TextPart:
+    """A piece of the model's text answer (TEXT modality), streamed in several parts per turn."""
+
+    kind: ClassVar[str] = "text"
+    text: str
+    thought: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AudioChunk:
+    """A piece of the model's spoken answer: raw 16-bit little-endian PCM, mono."""
+
+    kind: ClassVar[str] = "audio"
+    data: bytes
+    mime_type: str = "audio/pcm;rate=24000"
+    sample_rate: int = 24000
+
+
+@dataclass(frozen=True, slots=True)
+class InputTranscription:
+    kind: ClassVar[str] = "input_transcription"
+    text: str
+    finished: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OutputTranscription:
+    kind: ClassVar[str] = "output_transcription"
+    text: str
+    finished: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Interrupted:
+    """The model stopped its reply because the user started a new activity (barge-in)."""
+
+    kind: ClassVar[str] = "interrupted"
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationComplete:
+    kind: ClassVar[str] = "generation_complete"
+
+
+@dataclass(frozen=True, slots=True)
+class TurnComplete:
+    kind: ClassVar[str] = "turn_complete"
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Grounding:
+    kind: ClassVar[str] = "grounding"
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionCall:
+    id: str
+    name: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    kind: ClassVar[str] = "tool_call"
+    calls: tuple[FunctionCall, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallCancellation:
+    kind: ClassVar[str] = "tool_call_cancellation"
+    ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class GoAway:
+    """The server will close this connection in ``time_left_s`` seconds."""
+
+    kind: ClassVar[str] = "go_away"
+    time_left_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ResumptionUpdate:
+    kind: ClassVar[str] = "resumption_update"
+    new_handle: str | None = None
+    resumable: bool = False
+    last_consumed_index: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """One ``usageMetadata`` report. Token counts by modality: {"TEXT": n, "AUDIO": n, ...}."""
+
+    kind: ClassVar[str] = "usage"
+    prompt_tokens: int = 0
+    response_tokens: int = 0
+    total_tokens: int = 0
+    prompt_by_modality: dict[str, int] = field(default_factory=dict)
+    response_by_modality: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownMessage:
+    """A server message whose top-level field(s) we do not know. Reported once, never fatal."""
+
+    kind: ClassVar[str] = "unknown_message"
+    fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ProtocolError:
+    """A malformed server frame (not JSON, wrong types, bad base64). The session goes on."""
+
+    kind: ClassVar[str] = "protocol_error"
+    message: str
+    excerpt: str = ""
+
+
+# ---------------------------------------------------------------- session events
+
+
+@dataclass(frozen=True, slots=True)
+class Connected:
+    """A connection finished setup. ``resumed`` when it carried a resumption handle."""
+
+    kind: ClassVar[str] = "connected"
+    attempt: int = 1
+    resumed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Reconnecting:
+    """The session lost (or is leaving) its connection and will open another one."""
+
+    kind: ClassVar[str] = "reconnecting"
+    reason: str = ""
+    attempt: int = 1
+    delay_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Resumed:
+    """A new connection continues the conversation; ``replayed`` unconsumed messages were sent again."""
+
+    kind: ClassVar[str] = "resumed"
+    replayed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ContextLost:
+    """A new connection had no resumption handle: the model does not remember the conversation."""
+
+    kind: ClassVar[str] = "context_lost"
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResult:
+    """A registered tool finished (or failed, or was cancelled); its response went back to the model."""
+
+    kind: ClassVar[str] = "tool_result"
+    id: str = ""
+    name: str = ""
+    response: dict[str, Any] = field(default_factory=dict)
+    cancelled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FrameDropped:
+    """A stale video frame was dropped under backpressure (counted, never silent)."""
+
+    kind: ClassVar[str] = "frame_dropped"
+    total: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Closed:
+    """The session ended for good. ``code``/``reason`` come from the close frame when there was one."""
+
+    kind: ClassVar[str] = "closed"
+    code: int | None = None
+    reason: str = ""
+    error: bool = False
+
+
+ServerEvent = (
+    SetupComplete
+    | TextPart
+    | AudioChunk
+    | InputTranscription
+    | OutputTranscription
+    | Interrupted
+    | GenerationComplete
+    | TurnComplete
+    | Grounding
+    | ToolCall
+    | ToolCallCancellation
+    | GoAway
+    | ResumptionUpdate
+    | Usage
+    | UnknownMessage
+    | ProtocolError
+)
+SessionEvent = Connected | Reconnecting | Resumed | ContextLost | ToolResult | FrameDropped | Closed
+Event = ServerEvent | SessionEvent
+
+
+def event_to_dict(event: Event) -> dict[str, Any]:
+    """A JSON-ready dict with ``"event"`` first. Audio bytes become their length, not their content."""
+    out: dict[str, Any] = {"event": event.kind}
+    for f in fields(event):  # type: ignore[arg-type]
+        value = getattr(event, f.name)
+        if isinstance(value, bytes):
+            out["bytes"] = len(value)
+        elif isinstance(value, tuple):
+            out[f.name] = [_plain(v) for v in value]
+        else:
+            out[f.name] = _plain(value)
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, FunctionCall):
+        return {"id": value.id, "name": value.name, "args": value.args}
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    return value
