@@ -1,0 +1,126 @@
+"""``rholive chat``: each stdin line is a user turn over one Live session; replies go to stdout."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from typing import TextIO
+
+from rholive.config import Settings
+from rholive.connect import open_endpoint
+from rholive.live import LiveSession, SessionOptions, SetupConfig
+from rholive.live import events as ev
+from rholive.textio import read_lines
+
+
+def setup_config(settings: Settings) -> SetupConfig:
+    audio = settings.modality == "audio"
+    return SetupConfig(
+        model=settings.model,
+        response_modality="AUDIO" if audio else "TEXT",
+        system_instruction=settings.system_instruction,
+        voice_name=settings.voice,
+        output_transcription=audio,
+    )
+
+
+def session_options(settings: Settings) -> SessionOptions:
+    return SessionOptions(
+        setup_timeout_s=settings.setup_timeout_s,
+        ping_interval_s=settings.ping_interval_s,
+        ping_timeout_s=settings.ping_timeout_s,
+    )
+
+
+class ChatPrinter:
+    """Writes events either as readable text or as one JSON object per line."""
+
+    def __init__(self, out: TextIO, err: TextIO, json_mode: bool) -> None:
+        self.out, self.err, self.json_mode = out, err, json_mode
+        self._mid_line = False
+
+    def user(self, text: str) -> None:
+        if self.json_mode:
+            self._json({"event": "user_turn", "text": text})
+
+    def event(self, event: ev.Event) -> None:
+        if self.json_mode:
+            self._json(ev.event_to_dict(event))
+            return
+        match event:
+            case ev.TextPart(text=text, thought=False) | ev.OutputTranscription(text=text):
+                self.out.write(text)
+                self.out.flush()
+                self._mid_line = True
+            case ev.TurnComplete():
+                self._end_line()
+            case ev.Interrupted():
+                self._end_line()
+                self._note("(interrupted)")
+            case ev.Reconnecting(reason=reason, attempt=attempt):
+                self._note(f"reconnecting ({reason}, attempt {attempt})")
+            case ev.Resumed(replayed=replayed):
+                self._note(f"resumed; {replayed} unconsumed message(s) sent again")
+            case ev.ContextLost(reason=reason):
+                self._note(f"context lost: {reason}")
+            case ev.ProtocolError(message=message):
+                self._note(f"protocol error: {message}")
+            case ev.UnknownMessage(fields=names):
+                self._note(f"ignored unknown server message: {', '.join(names)}")
+            case ev.Closed(code=code, reason=reason, error=True):
+                self._end_line()
+                self._note(f"session closed: {code} {reason}".rstrip())
+
+    def _json(self, obj: dict[str, object]) -> None:
+        self.out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+        self.out.flush()
+
+    def _end_line(self) -> None:
+        if self._mid_line:
+            self.out.write("\n")
+            self.out.flush()
+            self._mid_line = False
+
+    def _note(self, text: str) -> None:
+        print(f"rholive: {text}", file=self.err, flush=True)
+
+
+async def run_chat(settings: Settings, *, json_mode: bool, stdin: TextIO, out: TextIO, err: TextIO) -> int:
+    """Returns the process exit code: 0 after EOF, 1 when the session ended with an error."""
+    printer = ChatPrinter(out, err, json_mode)
+    async with (
+        open_endpoint(settings, quiet=False) as endpoint,
+        LiveSession(endpoint, setup_config(settings), options=session_options(settings)) as session,
+    ):
+        turn_done = asyncio.Event()
+        closed: list[ev.Closed] = []
+
+        async def consume() -> None:
+            async for event in session:
+                printer.event(event)
+                if isinstance(event, ev.TurnComplete):
+                    turn_done.set()
+                elif isinstance(event, ev.Closed):
+                    closed.append(event)
+                    turn_done.set()
+
+        consumer = asyncio.create_task(consume())
+        async for line in read_lines(stdin):
+            if closed:
+                break
+            if not line.strip():
+                continue
+            printer.user(line)
+            turn_done.clear()
+            await session.send_turn(line)
+            await turn_done.wait()
+        await session.close()
+        await consumer
+    return 1 if closed and closed[0].error else 0
+
+
+def main(settings: Settings, *, json_mode: bool) -> int:
+    return asyncio.run(
+        run_chat(settings, json_mode=json_mode, stdin=sys.stdin, out=sys.stdout, err=sys.stderr)
+    )

@@ -1,0 +1,174 @@
+"""The ``rholive`` command line. Commands stay thin: they parse flags, build settings, call a module."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from rholive.config import Settings, load_settings
+
+app = typer.Typer(
+    help="rholive: real-time assistants on the Gemini Live API, with a local Live API emulator.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+_state: dict[str, Any] = {"debug": False, "config": None}
+
+BaseUrl = Annotated[
+    str | None, typer.Option("--base-url", help="ws://, wss://, http:// or https:// endpoint.")
+]
+ApiKey = Annotated[
+    str | None,
+    typer.Option("--api-key", help="Gemini API key (default: $GEMINI_API_KEY).", show_default=False),
+]
+Model = Annotated[
+    str | None, typer.Option("--model", help="Model name, e.g. models/gemini-live-2.5-flash-preview.")
+]
+ApiVersion = Annotated[str | None, typer.Option("--api-version", help="v1, v1beta or v1alpha.")]
+CaFile = Annotated[Path | None, typer.Option("--ca-file", help="Trust this certificate (emulator --tls).")]
+
+
+@app.callback()
+def main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    config: Annotated[Path | None, typer.Option("--config", help="TOML settings file.")] = None,
+) -> None:
+    _state["debug"] = debug
+    _state["config"] = config
+
+
+def _settings(**flags: Any) -> Settings:
+    return _guard(lambda: load_settings(_state["config"], **flags))
+
+
+def _guard(work: Any) -> Any:
+    """Run ``work``; errors a user can cause become one line on stderr and exit 1 (traceback with --debug)."""
+    try:
+        return work()
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    except typer.Exit:
+        raise
+    except Exception as exc:
+        if _state["debug"]:
+            raise
+        print(f"rholive: error: {_describe(exc)}", file=sys.stderr)
+        raise typer.Exit(1) from None
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return text or type(exc).__name__
+
+
+@app.command()
+def chat(
+    base_url: BaseUrl = None,
+    api_key: ApiKey = None,
+    model: Model = None,
+    api_version: ApiVersion = None,
+    ca_file: CaFile = None,
+    modality: Annotated[str | None, typer.Option("--modality", help="text or audio.")] = None,
+    json_mode: Annotated[bool, typer.Option("--json", help="One JSON object per event on stdout.")] = False,
+) -> None:
+    """A line-based chat over one Live session: each stdin line is a user turn."""
+    from rholive import chat as chat_module
+
+    settings = _settings(
+        base_url=base_url,
+        api_key=api_key,
+        model=model,
+        api_version=api_version,
+        ca_file=ca_file,
+        modality=modality,
+    )
+    code = _guard(lambda: chat_module.main(settings, json_mode=json_mode))
+    raise typer.Exit(code)
+
+
+@app.command()
+def demo(
+    base_url: BaseUrl = None,
+    api_key: ApiKey = None,
+    model: Model = None,
+    api_version: ApiVersion = None,
+    ca_file: CaFile = None,
+) -> None:
+    """Show rholive end to end on the embedded emulator (no key, no network needed)."""
+    from rholive import demo as demo_module
+
+    settings = _settings(
+        base_url=base_url, api_key=api_key, model=model, api_version=api_version, ca_file=ca_file
+    )
+    raise typer.Exit(_guard(lambda: demo_module.main(settings)))
+
+
+@app.command()
+def emulator(
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="0 picks a free port.")] = 8765,
+    tls: Annotated[bool, typer.Option("--tls", help="Serve wss:// with a self-signed certificate.")] = False,
+    api_keys: Annotated[
+        list[str] | None, typer.Option("--api-key", help="Accepted API key (repeatable; none = any).")
+    ] = None,
+    brain: Annotated[str, typer.Option("--brain", help="echo or script:PATH.")] = "echo",
+    connection_lifetime: Annotated[
+        float | None, typer.Option("--connection-lifetime", help="Seconds before a connection is closed.")
+    ] = None,
+    goaway_notice: Annotated[float, typer.Option("--goaway-notice", help="goAway this long before.")] = 60.0,
+    drop_after: Annotated[
+        int | None, typer.Option("--drop-after", help="Fault: drop the TCP connection after N messages.")
+    ] = None,
+    close_code: Annotated[
+        int | None, typer.Option("--close-code", help="Fault: close with this code...")
+    ] = None,
+    close_after: Annotated[
+        int | None, typer.Option("--close-after", help="...after N client messages.")
+    ] = None,
+    reply_delay: Annotated[float, typer.Option("--reply-delay", help="Fault: delay replies (s).")] = 0.0,
+    audio_session_limit: Annotated[float, typer.Option("--audio-session-limit")] = 900.0,
+    video_session_limit: Annotated[float, typer.Option("--video-session-limit")] = 120.0,
+) -> None:
+    """Run a local Live API server (WebSocket + REST on one port)."""
+    from rholive.emulator import Emulator, EmulatorOptions
+
+    def build() -> Any:
+        options = EmulatorOptions(
+            host=host,
+            port=port,
+            tls=tls,
+            api_keys=list(api_keys or []),
+            brain=brain,
+            connection_lifetime_s=connection_lifetime,
+            goaway_notice_s=goaway_notice,
+            drop_after_messages=drop_after,
+            close_code=close_code,
+            close_after_messages=close_after,
+            reply_delay_s=reply_delay,
+            audio_session_limit_s=audio_session_limit,
+            video_session_limit_s=video_session_limit,
+        )
+        return Emulator(options)
+
+    async def serve() -> None:
+        async with build() as emu:
+            print(f"rholive emulator listening on {emu.url}", flush=True)
+            if tls:
+                print(f"rholive emulator certificate: {emu.cert_path}", flush=True)
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            await stop.wait()
+
+    _guard(lambda: asyncio.run(serve()))
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,101 @@
+"""One settings object for every command.
+
+Precedence, highest first: command-line flags, environment (``GEMINI_API_KEY``, ``RHOLIVE_*``), the TOML file
+(``--config``, ``RHOLIVE_CONFIG`` or ``~/.config/rholive/config.toml``), defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_MODEL = "models/gemini-live-2.5-flash-preview"
+
+
+def _xdg(var: str, fallback: str) -> Path:
+    return Path(os.environ.get(var) or Path.home() / fallback)
+
+
+def default_config_file() -> Path:
+    return _xdg("XDG_CONFIG_HOME", ".config") / "rholive" / "config.toml"
+
+
+def default_data_dir() -> Path:
+    return _xdg("XDG_DATA_HOME", ".local/share") / "rholive"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RHOLIVE_", extra="ignore", populate_by_name=True)
+
+    api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("api_key", "GEMINI_API_KEY", "RHOLIVE_API_KEY")
+    )
+    base_url: str | None = None
+    api_version: str = "v1beta"
+    model: str = DEFAULT_MODEL
+    modality: Literal["text", "audio"] = "text"
+    ca_file: Path | None = None
+    system_instruction: str | None = None
+    voice: str | None = None
+    data_dir: Path = Field(default_factory=default_data_dir)
+    setup_timeout_s: float = 15.0
+    ping_interval_s: float = 20.0
+    ping_timeout_s: float = 60.0
+
+    @field_validator("api_key", mode="before")
+    @classmethod
+    def _blank_key_is_none(cls, value: Any) -> Any:
+        return None if value in ("", None) else value
+
+    @field_validator("ping_timeout_s")
+    @classmethod
+    def _ping_timeout_floor(cls, value: float) -> float:
+        # The service can take 8-30 s to answer a ping; shorter timeouts kill healthy sessions.
+        if value < 60.0:
+            raise ValueError("ping_timeout_s below 60 s drops healthy Live sessions")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = _CONFIG_FILE_OVERRIDE.get("path") or Path(
+            os.environ.get("RHOLIVE_CONFIG") or default_config_file()
+        )
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=toml_file)
+        return (init_settings, env_settings, toml)
+
+    @property
+    def uses_embedded_emulator(self) -> bool:
+        return self.api_key is None and not self.base_url
+
+
+# Set by load_settings for the duration of one construction (pydantic builds sources from the class).
+_CONFIG_FILE_OVERRIDE: dict[str, Path] = {}
+
+
+def load_settings(config_file: Path | None = None, **flags: Any) -> Settings:
+    """Settings with ``flags`` (command-line values; None means "not given") on top of env and TOML."""
+    if config_file is not None and not config_file.is_file():
+        raise FileNotFoundError(f"config file not found: {config_file}")
+    overrides = {key: value for key, value in flags.items() if value is not None}
+    if config_file is not None:
+        _CONFIG_FILE_OVERRIDE["path"] = config_file
+    try:
+        return Settings(**overrides)
+    finally:
+        _CONFIG_FILE_OVERRIDE.pop("path", None)

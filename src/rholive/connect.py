@@ -1,0 +1,43 @@
+"""From settings to a Live endpoint: the real service, a given base URL, or the embedded emulator."""
+
+from __future__ import annotations
+
+import ssl
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from rholive.config import Settings
+from rholive.live import Endpoint
+
+
+def ssl_context(settings: Settings) -> ssl.SSLContext | None:
+    """A context trusting ``--ca-file`` (e.g. the emulator's self-signed certificate), else the default."""
+    if settings.ca_file is None:
+        return None
+    if not settings.ca_file.is_file():
+        raise FileNotFoundError(f"CA file not found: {settings.ca_file}")
+    return ssl.create_default_context(cafile=str(settings.ca_file))
+
+
+@asynccontextmanager
+async def open_endpoint(settings: Settings, *, quiet: bool = False) -> AsyncIterator[Endpoint]:
+    """Yield where to connect. With no key and no base URL, run the emulator in-process meanwhile."""
+    key = settings.api_key.get_secret_value() if settings.api_key else None
+    if not settings.uses_embedded_emulator:
+        yield Endpoint(
+            base_url=settings.base_url,
+            api_key=key,
+            api_version=settings.api_version,
+            ssl=ssl_context(settings),
+        )
+        return
+    from rholive.emulator import Emulator, EmulatorOptions
+
+    async with Emulator(EmulatorOptions(host="127.0.0.1", port=0)) as emulator:
+        if not quiet:
+            print(
+                f"rholive: no GEMINI_API_KEY and no --base-url: using the embedded emulator at {emulator.url}",
+                file=sys.stderr,
+            )
+        yield Endpoint(base_url=emulator.url, api_version=settings.api_version)

@@ -1,0 +1,60 @@
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from rholive.config import load_settings
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("GEMINI_API_KEY", "RHOLIVE_API_KEY", "RHOLIVE_MODEL", "RHOLIVE_BASE_URL", "RHOLIVE_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+
+
+def test_defaults_use_the_embedded_emulator() -> None:
+    settings = load_settings()
+    assert settings.api_key is None
+    assert settings.uses_embedded_emulator
+
+
+def test_gemini_api_key_from_env_is_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GEMINI_API_KEY", "sk-very-secret")
+    settings = load_settings()
+    assert settings.api_key is not None
+    assert settings.api_key.get_secret_value() == "sk-very-secret"
+    assert "sk-very-secret" not in repr(settings)
+    assert not settings.uses_embedded_emulator
+
+
+def test_precedence_flag_over_env_over_toml(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    toml = tmp_path / "rholive.toml"
+    toml.write_text('model = "models/from-toml"\napi_version = "v1alpha"\nmodality = "audio"\n')
+    monkeypatch.setenv("RHOLIVE_MODEL", "models/from-env")
+    settings = load_settings(toml)
+    assert (settings.model, settings.api_version, settings.modality) == (
+        "models/from-env",
+        "v1alpha",
+        "audio",
+    )
+    settings = load_settings(toml, model="models/from-flag", modality=None)
+    assert settings.model == "models/from-flag"
+    assert settings.modality == "audio"
+
+
+def test_default_toml_location(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    path = tmp_path / "config" / "rholive" / "config.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text('base_url = "ws://127.0.0.1:9"\n')
+    assert load_settings().base_url == "ws://127.0.0.1:9"
+
+
+def test_missing_config_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="config file not found"):
+        load_settings(tmp_path / "nope.toml")
+
+
+def test_short_ping_timeout_is_refused() -> None:
+    with pytest.raises(ValidationError, match="60 s"):
+        load_settings(ping_timeout_s=20)
