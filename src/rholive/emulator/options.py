@@ -1,0 +1,43 @@
+"""Everything the emulator can be told (the ``rholive emulator`` flags map onto these fields one to one)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass
+class EmulatorOptions:
+    host: str = "127.0.0.1"
+    port: int = 0  # 0 picks a free port; Emulator.port / .url report the real one
+    tls: bool = False  # wss:// + https:// with a self-signed certificate (Emulator.cert_path)
+    tls_dir: str | None = None  # where cert.pem / key.pem are written; None: a fresh temporary directory
+    api_keys: list[str] = field(default_factory=list)  # empty: no key required (embedded mode)
+    brain: str = "echo"  # "echo" | "script:PATH" (see brains.load_brain)
+
+    # connection lifetime: goAway goaway_notice_s before closing with 1011 "Deadline expired"
+    connection_lifetime_s: float | None = None
+    goaway_notice_s: float = 60.0
+    # session limits without contextWindowCompression (the service: 15 min audio, 2 min audio+video)
+    audio_session_limit_s: float | None = 900.0
+    video_session_limit_s: float | None = 120.0
+
+    # faults for tests, counted in client messages on one connection (the setup message is the 1st)
+    drop_after_messages: int | None = None  # abort TCP without a close frame (the client sees 1006)
+    close_code: int | None = None  # close with this code ...
+    close_after_messages: int | None = None  # ... after this many client messages
+    faults_once: bool = True  # each fault fires on one connection only (a resumed session then survives)
+    reply_delay_s: float = 0.0  # delay before the first part of every reply
+
+    # server VAD (automatic activity detection) defaults, used when the setup does not say
+    silence_duration_ms: int = 800
+    prefix_padding_ms: int = 20
+    vad_threshold: float = 300.0  # RMS of a 20 ms frame, in 16-bit sample units
+
+    # reply streaming
+    audio_chunk_ms: int = 200  # size of each 24 kHz PCM chunk of a spoken reply
+    words_per_part: int = 4  # words per streamed text part
+
+    # wall clock for token expiry (tests move it instead of sleeping)
+    clock: Callable[[], float] = time.time
