@@ -76,6 +76,7 @@ class Connection:
         self._closing = False
         self._close_task: asyncio.Task[bool] | None = None
         self._limit_task: asyncio.Task[Any] | None = None
+        self._update_due = False
 
     # ------------------------------------------------------------------ output
 
@@ -214,6 +215,7 @@ class Connection:
         assert self.config is not None and self.conversation is not None
         messages = rules.parse_message(rules.decode_frame(data), self.config.auto_detection)
         had_video = self.conversation.state.has_video
+        self._update_due = False
         for message in messages:
             for effect in self.taker.apply(message):
                 if isinstance(effect, Interrupt):
@@ -225,6 +227,8 @@ class Connection:
                     self.replier.resolve(effect.results)
         if self.conversation.state.has_video and not had_video:
             self._start_limit()  # audio+video sessions have the shorter limit
+        if self._update_due:  # after the whole message is applied, so the snapshot holds all of it
+            self._resumption_update()
 
     # ------------------------------------------------------------------ replies
 
@@ -239,6 +243,7 @@ class Connection:
         if ids:
             self.post({"toolCallCancellation": {"ids": ids}})
         self.post({"serverContent": {"interrupted": True}})
+        self._update_due = True  # the interrupted turn is settled: a new resumption point
 
     def _transcribe_input(self, closed: TurnClosed) -> None:
         assert self.config is not None

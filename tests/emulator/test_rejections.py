@@ -1,0 +1,230 @@
+"""Every rule the service enforces, over a real socket: the close code and the specific reason."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pytest
+
+from .helpers import MODEL, audio_message, manual, setup_message, silence, text_turn
+
+AUDIO = {"data": base64.b64encode(silence(0.02)).decode(), "mimeType": "audio/pcm;rate=16000"}
+JPEG = {"data": "_9j_4A==", "mimeType": "image/jpeg"}
+
+# (setup, messages after setupComplete, expected code, words in the reason)
+AFTER_SETUP: list[tuple[str, dict[str, Any], list[Any], int, str]] = [
+    ("second setup", setup_message(), [setup_message()], 1007, "setup must be sent only once"),
+    (
+        "two top-level fields",
+        setup_message(),
+        [{**text_turn("a"), **audio_message(b"\0\0")}],
+        1007,
+        "exactly one",
+    ),
+    ("no top-level field", setup_message(), [{}], 1007, "exactly one of setup"),
+    ("unknown top-level field", setup_message(), [{"realtime": {}}], 1007, 'Unknown name "realtime"'),
+    ("not JSON", setup_message(), ["{nope"], 1007, "not valid JSON"),
+    ("JSON but not an object", setup_message(), ["[1, 2]"], 1007, "must be a JSON object"),
+    (
+        "blob mixed with a marker",
+        setup_message(**manual()),
+        [{"realtimeInput": {"audio": AUDIO, "activityStart": {}}}],
+        1007,
+        "exactly one of audio, video, text",
+    ),
+    ("empty realtimeInput", setup_message(), [{"realtimeInput": {}}], 1007, "got nothing"),
+    (
+        "activityStart with automatic detection",
+        setup_message(),
+        [{"realtimeInput": {"activityStart": {}}}],
+        1007,
+        "activityStart is only allowed when",
+    ),
+    (
+        "activityEnd with automatic detection",
+        setup_message(),
+        [{"realtimeInput": {"activityEnd": {}}}],
+        1007,
+        "activityEnd is only allowed when",
+    ),
+    (
+        "audioStreamEnd with detection disabled",
+        setup_message(**manual()),
+        [{"realtimeInput": {"audioStreamEnd": True}}],
+        1007,
+        "audioStreamEnd is only allowed when automatic activity detection is enabled",
+    ),
+    (
+        "activityEnd without activityStart",
+        setup_message(**manual()),
+        [{"realtimeInput": {"activityEnd": {}}}],
+        1007,
+        "without a preceding activityStart",
+    ),
+    (
+        "two activityStart",
+        setup_message(**manual()),
+        [{"realtimeInput": {"activityStart": {}}}, {"realtimeInput": {"activityStart": {}}}],
+        1007,
+        "already open",
+    ),
+    (
+        "bad base64",
+        setup_message(),
+        [{"realtimeInput": {"audio": {"data": "%%%not base64", "mimeType": "audio/pcm;rate=16000"}}}],
+        1007,
+        "base64 decoding failed",
+    ),
+    (
+        "audio without a rate",
+        setup_message(),
+        [{"realtimeInput": {"audio": {**AUDIO, "mimeType": "audio/pcm"}}}],
+        1007,
+        "audio/pcm;rate=N",
+    ),
+    (
+        "audio as wav",
+        setup_message(),
+        [{"realtimeInput": {"audio": {**AUDIO, "mimeType": "audio/wav"}}}],
+        1007,
+        "got 'audio/wav'",
+    ),
+    (
+        "odd number of PCM bytes",
+        setup_message(),
+        [{"realtimeInput": {"audio": {"data": "AAEC", "mimeType": "audio/pcm;rate=16000"}}}],
+        1007,
+        "not whole 16-bit samples",
+    ),
+    (
+        "video as gif",
+        setup_message(),
+        [{"realtimeInput": {"video": {**JPEG, "mimeType": "image/gif"}}}],
+        1007,
+        "image/jpeg or image/png",
+    ),
+    (
+        "legacy mediaChunks with a bad type",
+        setup_message(),
+        [{"realtimeInput": {"mediaChunks": [AUDIO, {**JPEG, "mimeType": "text/plain"}]}}],
+        1007,
+        "mediaChunks[1].mimeType",
+    ),
+    (
+        "toolResponse for an unknown id",
+        setup_message(),
+        [{"toolResponse": {"functionResponses": [{"id": "nope", "name": "f", "response": {}}]}}],
+        1007,
+        "unknown function call id 'nope'",
+    ),
+    (
+        "toolResponse without id",
+        setup_message(),
+        [{"toolResponse": {"functionResponses": [{"name": "f", "response": {}}]}}],
+        1007,
+        ".id is required",
+    ),
+    (
+        "clientContent with an unknown field",
+        setup_message(),
+        [{"clientContent": {"turns": [], "turn_complete": True, "extra": 1}}],
+        1007,
+        'Unknown name "extra"',
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "setup", "messages", "code", "reason"), AFTER_SETUP, ids=[r[0] for r in AFTER_SETUP]
+)
+async def test_rule_after_setup_closes_with_reason(connect, name, setup, messages, code, reason) -> None:
+    async with connect() as client:
+        await client.setup(setup)
+        for message in messages:
+            await client.send(message)
+        got_code, got_reason = await client.closed()
+    assert got_code == code
+    assert reason in got_reason
+
+
+SETUP_RULES: list[tuple[str, Any, int, str]] = [
+    ("setup not first", text_turn("hi"), 1007, "first message must be setup (got clientContent)"),
+    (
+        "two modalities",
+        setup_message(generationConfig={"responseModalities": ["TEXT", "AUDIO"]}),
+        1007,
+        "exactly one",
+    ),
+    ("unknown modality", setup_message("VIDEO"), 1007, "Unsupported response modality"),
+    (
+        "native audio model with TEXT",
+        {
+            "setup": {
+                "model": "models/gemini-2.5-flash-native-audio-preview",
+                "generationConfig": {"responseModalities": ["TEXT"]},
+            }
+        },
+        1007,
+        "Cannot extract voices from a non-audio request",
+    ),
+    ("missing model", {"setup": {}}, 1007, "setup.model is required"),
+    (
+        "unknown model",
+        {"setup": {"model": "models/gpt-4o"}},
+        1008,
+        "models/gpt-4o is not found for API version v1beta",
+    ),
+    ("unknown setup field", setup_message(responseModality="TEXT"), 1007, 'Unknown name "responseModality"'),
+    (
+        "bad silenceDurationMs",
+        setup_message(realtimeInputConfig={"automaticActivityDetection": {"silenceDurationMs": "soon"}}),
+        1007,
+        "silenceDurationMs must be an integer",
+    ),
+    (
+        "unknown resumption handle",
+        setup_message(sessionResumption={"handle": "nope"}),
+        1008,
+        "handle not found",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "first", "code", "reason"), SETUP_RULES, ids=[r[0] for r in SETUP_RULES])
+async def test_setup_rule_closes_with_reason(connect, name, first, code, reason) -> None:
+    async with connect() as client:
+        await client.send(first)
+        got_code, got_reason = await client.closed()
+    assert (got_code, reason in got_reason) == (code, True), got_reason
+    assert not any("setupComplete" in m for m in client.received)
+
+
+async def test_both_spellings_and_both_base64_alphabets_are_accepted(connect, emulator) -> None:
+    pcm = bytes([0xFB, 0xFF]) * 800  # base64 of this needs '+' / '/' in the standard alphabet
+    urlsafe = base64.urlsafe_b64encode(pcm).decode().rstrip("=")
+    async with connect() as client:
+        await client.setup(
+            {"setup": {"model": MODEL, "generation_config": {"response_modalities": ["TEXT"]}, **manual()}}
+        )
+        await client.send({"realtime_input": {"activity_start": {}}})
+        await client.send(
+            {"realtime_input": {"audio": {"data": urlsafe, "mime_type": "audio/pcm;rate=16000"}}}
+        )
+        await client.send(
+            {"realtime_input": {"media_chunks": [{"data": urlsafe, "mime_type": "audio/pcm;rate=16000"}]}}
+        )
+        await client.send({"realtime_input": {"activity_end": {}}})
+        await client.turn()
+    turn = emulator.conversations[0].turns[0]
+    assert turn.audio_bytes == 2 * len(pcm)
+
+
+async def test_a_rejected_connection_does_not_disturb_another(connect, emulator) -> None:
+    async with connect() as good, connect() as bad:
+        await good.setup()
+        await bad.setup()
+        await bad.send({"realtimeInput": {}})
+        assert (await bad.closed())[0] == 1007
+        await good.send(text_turn("still here"))
+        assert "still here" in "".join(str(m) for m in await good.turn())
