@@ -278,9 +278,11 @@ class Connection:
         # Done streaming; no await from here on, so nothing can interrupt or interleave.
         self._reply = None
         state.answered += 1
-        self.post({"serverContent": {"turnComplete": True}})
         prompt = turn_tokens(turn, self.config.low_media_resolution)
-        self.post({"usageMetadata": usage_metadata(prompt, produced.tokens())})
+        # usage rides on the turnComplete message, like the service: clients that stop reading at
+        # turnComplete (the SDK's receive()) still get it
+        usage = usage_metadata(prompt, produced.tokens())
+        self.post({"serverContent": {"turnComplete": True}, "usageMetadata": usage})
         self._resumption_update()
         self._maybe_reply()
 
