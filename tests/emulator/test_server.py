@@ -82,3 +82,12 @@ async def test_no_secret_reaches_the_logs(caplog) -> None:
     server = [r.getMessage() for r in caplog.records if r.name.startswith(("rholive", "aiohttp"))]
     assert any("closing connection: 1008" in line for line in server)  # it did log, yet:
     assert not [line for line in server if key in line or token.split("/")[1] in line]
+
+
+async def test_stop_closes_open_sessions_with_1001() -> None:
+    emu = await Emulator().start()
+    async with websockets.connect(emu.url + path()) as ws:
+        client = Client(ws)
+        await client.setup()
+        await emu.stop()
+        assert await client.closed() == (1001, "Emulator shutting down")

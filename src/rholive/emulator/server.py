@@ -107,9 +107,11 @@ class Emulator:
         return self
 
     async def stop(self) -> None:
-        for connection in list(self._connections):
+        async def going_away(connection: Connection) -> None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(connection.close(1001, "Emulator shutting down"), 2.0)
+
+        await asyncio.gather(*(going_away(c) for c in list(self._connections)))
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
