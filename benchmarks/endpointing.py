@@ -1,0 +1,476 @@
+"""End-pointing benchmark: how fast and how accurately each turn rule closes a turn.
+
+    uv run python benchmarks/endpointing.py [--quick] [--set test|dev|all] [--json PATH]
+
+A set of conversations is generated with espeak-ng (several voices, speeds and levels): every turn
+is one sentence said in clauses with 200-500 ms pauses inside it (comma boundaries and
+hesitations after unfinished clauses), turns are 1.5-2.5 s apart. Each conversation is run clean
+and with generated noise (pink, brown, babble) at 10-20 dB SNR. The ground truth comes from the
+construction. For every method it measures:
+
+- latency: from the true end of a turn's speech to TurnClose (activityEnd), p50 / p90; the
+  CPU time the gate spent in the frame that closed the turn is added (that is how late the
+  decision would be in real time: a model call at the closing checkpoint delays it);
+- split: share of turns with a close strictly inside the sentence;
+- merged: share of turns still open when the next turn starts;
+- missed: share of turns no turn overlapped; false: turns opened where nobody spoke (per minute);
+- onset loss: how much of a turn's first speech came before the first audio its turn carried.
+
+Methods: the seed's rule (energy VAD, 600 ms silence, 8 s cap), Silero with a plain silence
+timeout of 500 and 800 ms, pipecat's own defaults (its SileroVADAnalyzer and smart-turn v3 with
+the parameters read from the installed package), and ours (Silero + the adaptive policy).
+Also: CPU time per second of audio of our segmenter at rest (noise floor) and while speaking.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+os.environ.setdefault("RHOLIVE_SPEECH_CACHE", str(Path(tempfile.gettempdir()) / "rholive-speech-cache"))
+
+from endpointing_corpus import split_set
+
+from rholive.audio.segmenter import (
+    Segmenter,
+    SegmenterConfig,
+    SendAudio,
+    TurnClose,
+    TurnOpen,
+    seed_rule,
+    silence_rule,
+)
+from rholive.audio.synthetic import (
+    RATE,
+    Clause,
+    Conversation,
+    Voice,
+    add_noise,
+    have_espeak,
+    render,
+)
+
+FRAME_MS = 20  # what a capture device typically hands over
+VOICES = (
+    Voice("en-us", 165, 50),
+    Voice("en-gb", 175, 45),
+    Voice("en-us+f3", 155, 60),
+    Voice("en-gb-x-rp+m3", 150, 40),
+    Voice("en-us+f4", 185, 55),
+    Voice("en-gb-scotland", 160, 50),
+    Voice("en-029+m2", 170, 45),
+    Voice("en-us+m3", 145, 35),
+)
+NOISES = ("pink", "brown", "babble")
+
+
+# --- the set ------------------------------------------------------------------------------------
+
+
+def clauses_of(sentence: str, rng: np.random.Generator) -> list[Clause]:
+    out: list[Clause] = []
+    parts: list[tuple[str, bool]] = []
+    for chunk in sentence.split(" ... "):
+        sub = chunk.split(" | ")
+        parts.extend((s, False) for s in sub[:-1])
+        parts.append((sub[-1], True))
+    parts[-1] = (parts[-1][0], False)
+    # the flag above marks "a hesitation follows"; comma clauses carry False
+    for text, hesitation in parts:
+        out.append(Clause(text, int(rng.integers(200, 501)), unfinished=hesitation))
+    return out
+
+
+@dataclass
+class Item:
+    name: str
+    conv: Conversation
+    noise: str  # "clean" or "pink@14dB" ...
+
+
+def build_set(sentences: tuple[str, ...], quick: bool, seed: int = 7) -> list[Item]:
+    rng = np.random.default_rng(seed)
+    order = list(rng.permutation(len(sentences)))
+    per_conv = 6
+    n_conv = 1 if quick else (len(order) + per_conv - 1) // per_conv
+    items: list[Item] = []
+    for c in range(n_conv):
+        idx = order[c * per_conv : (c + 1) * per_conv] if not quick else order[:4]
+        turns = [clauses_of(sentences[i], rng) for i in idx]
+        voices = [VOICES[int(rng.integers(len(VOICES)))] for _ in turns]
+        gaps = [int(rng.integers(1500, 2501)) for _ in turns]
+        conv = render(turns, voices, gaps)
+        gain = 10 ** (rng.uniform(-8, 4) / 20)  # speakers near and far from the microphone
+        conv = Conversation((conv.pcm * gain).clip(-32768, 32767).astype(np.int16), conv.turns)
+        items.append(Item(f"conv{c}", conv, "clean"))
+        kinds = NOISES[:1] if quick else NOISES
+        for kind in kinds:
+            snr = float(rng.uniform(10, 20))
+            items.append(Item(f"conv{c}", add_noise(conv, kind, snr, rng), f"{kind}@{snr:.0f}dB"))
+    return items
+
+
+# --- running a method ---------------------------------------------------------------------------
+
+
+@dataclass
+class SysTurn:
+    open_ms: float
+    audio_ms: float | None = None
+    close_ms: float | None = None
+    reason: str = ""
+    lag_ms: float = 0.0  # CPU time spent in the frame that produced the close
+
+
+@dataclass
+class Run:
+    turns: list[SysTurn] = field(default_factory=list)
+    cpu_s: float = 0.0
+    model_calls: int = 0
+
+
+class Method:
+    name: str
+
+    def run(self, pcm: np.ndarray) -> Run:
+        raise NotImplementedError
+
+
+class GateMethod(Method):
+    """Any configuration of our segmenter, fed 20 ms frames with explicit positions."""
+
+    def __init__(self, name: str, make: Callable[[], Segmenter]):
+        self.name = name
+        self.make = make
+
+    def run(self, pcm: np.ndarray) -> Run:
+        seg = self.make()
+        run = Run()
+        step = FRAME_MS * RATE // 1000
+        raw = pcm.astype("<i2").tobytes()
+        cur: SysTurn | None = None
+        c0 = time.process_time()
+        for k in range(0, len(pcm), step):
+            t0 = time.process_time()
+            out = seg.push(raw[2 * k : 2 * (k + step)], k * 1000 / RATE)
+            lag = (time.process_time() - t0) * 1000
+            for d in out:
+                if isinstance(d, TurnOpen):
+                    cur = SysTurn(d.t_ms)
+                    run.turns.append(cur)
+                elif isinstance(d, SendAudio) and cur is not None and cur.audio_ms is None:
+                    cur.audio_ms = d.t_ms
+                elif isinstance(d, TurnClose) and cur is not None:
+                    cur.close_ms, cur.reason, cur.lag_ms = d.t_ms, d.reason, lag
+                    cur = None
+        for d in seg.finish():
+            if isinstance(d, TurnClose) and cur is not None:
+                cur.close_ms, cur.reason = d.t_ms, d.reason
+        run.cpu_s = time.process_time() - c0
+        run.model_calls = seg.model_calls
+        return run
+
+
+class PipecatMethod(Method):
+    """pipecat's default turn taking, driven the way its pipeline drives it, on stream time.
+
+    Its own `SileroVADAnalyzer` (confidence, start_secs, stop_secs, min_volume defaults) decides
+    speaking / quiet; when it turns quiet, smart-turn v3 (`LocalSmartTurnAnalyzerV3`, its own
+    inference code) is asked once on the audio from `pre_speech_ms` + start_secs before the
+    confirmed start; "complete" (p > 0.5) ends the turn, otherwise `stop_secs` (3 s) of silence
+    does. pipecat streams audio continuously; the turn's audio is counted from the same
+    pre-speech point its smart-turn analysis uses. pipecat has no turn-length cap.
+    """
+
+    name = "pipecat defaults"
+
+    def __init__(self) -> None:
+        from loguru import logger
+
+        logger.disable("pipecat")
+        from pipecat.audio.turn.smart_turn.base_smart_turn import SmartTurnParams
+        from pipecat.audio.turn.smart_turn.local_smart_turn_v3 import LocalSmartTurnAnalyzerV3
+        from pipecat.audio.vad.silero import SileroVADAnalyzer
+        from pipecat.audio.vad.vad_analyzer import VADParams, VADState
+
+        self.VADState = VADState
+        self.vad_params = VADParams()
+        self.turn_params = SmartTurnParams()
+        self._make_vad = lambda: SileroVADAnalyzer(sample_rate=RATE)
+        self.analyzer = LocalSmartTurnAnalyzerV3(sample_rate=RATE)
+        self.analyzer.set_sample_rate(RATE)
+
+    def params(self) -> dict:
+        return {"vad": self.vad_params.model_dump(), "smart_turn": self.turn_params.model_dump()}
+
+    def run(self, pcm: np.ndarray) -> Run:
+        Q = self.VADState
+        vad = self._make_vad()
+        vad.set_sample_rate(RATE)
+        run = Run()
+        step = FRAME_MS * RATE // 1000
+        pre_n = int((self.turn_params.pre_speech_ms / 1000 + self.vad_params.start_secs) * RATE)
+        stop_ms = self.turn_params.stop_secs * 1000
+        speaking = False
+        cur: SysTurn | None = None
+        speech_start = 0
+        silence_ms = 0.0
+        c0 = time.process_time()
+        for k in range(0, len(pcm), step):
+            t0 = time.process_time()
+            frame = pcm[k : k + step]
+            state = vad._run_analyzer(frame.astype("<i2").tobytes())
+            now = k + len(frame)
+            if state == Q.SPEAKING and not speaking:
+                speaking = True
+                silence_ms = 0.0
+                if cur is None:
+                    speech_start = now
+                    cur = SysTurn(now * 1000 / RATE, audio_ms=max(0, now - pre_n) * 1000 / RATE)
+                    run.turns.append(cur)
+            elif state == Q.QUIET and speaking:
+                speaking = False
+                if cur is not None:
+                    seg = pcm[max(0, speech_start - pre_n) : now]
+                    seg = seg[-int(self.turn_params.max_duration_secs * RATE) :]
+                    result = self.analyzer._predict_endpoint(seg.astype(np.float32) / 32768.0)
+                    run.model_calls += 1
+                    if result["prediction"] == 1:
+                        cur.close_ms, cur.reason = now * 1000 / RATE, "end_of_turn"
+                        cur.lag_ms = (time.process_time() - t0) * 1000
+                        cur = None
+            elif not speaking and cur is not None:
+                silence_ms += len(frame) * 1000 / RATE
+                if silence_ms >= stop_ms:
+                    cur.close_ms, cur.reason = now * 1000 / RATE, "silence"
+                    cur = None
+        if cur is not None:
+            cur.close_ms, cur.reason = len(pcm) * 1000 / RATE, "stream_end"
+        run.cpu_s = time.process_time() - c0
+        return run
+
+
+def methods(include_pipecat: bool = True) -> list[Method]:
+    ms: list[Method] = [
+        GateMethod("seed rule (energy, 600 ms, 8 s cap)", lambda: Segmenter(seed_rule())),
+        GateMethod("Silero + 500 ms silence", lambda: Segmenter(silence_rule(500))),
+        GateMethod("Silero + 800 ms silence", lambda: Segmenter(silence_rule(800))),
+    ]
+    if include_pipecat:
+        ms.append(PipecatMethod())
+    ms.append(GateMethod("ours (Silero + adaptive smart-turn)", lambda: Segmenter(SegmenterConfig())))
+    return ms
+
+
+# --- scoring ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Score:
+    latencies: list[float] = field(default_factory=list)
+    onset_loss: list[float] = field(default_factory=list)
+    turns: int = 0
+    split: int = 0
+    merged: int = 0
+    missed: int = 0
+    false: int = 0
+    minutes: float = 0.0
+    model_calls: int = 0
+    cpu_s: float = 0.0
+    audio_s: float = 0.0
+    reasons: dict[str, int] = field(default_factory=dict)
+
+
+def score(conv: Conversation, run: Run, sc: Score) -> None:
+    truth = conv.turns
+    sys_turns = [t for t in run.turns if t.close_ms is not None]
+    sc.minutes += conv.duration_ms / 60000
+    sc.audio_s += conv.duration_ms / 1000
+    sc.cpu_s += run.cpu_s
+    sc.model_calls += run.model_calls
+
+    def span(s: SysTurn) -> tuple[float, float]:
+        start = s.audio_ms if s.audio_ms is not None else s.open_ms
+        return min(start, s.open_ms), s.close_ms  # type: ignore[return-value]
+
+    def overlaps(s: SysTurn, a: float, b: float) -> bool:
+        lo, hi = span(s)
+        return lo < b and hi > a
+
+    for s in sys_turns:
+        sc.reasons[s.reason] = sc.reasons.get(s.reason, 0) + 1
+        if not any(overlaps(s, t.start_ms, t.end_ms) for t in truth):
+            sc.false += 1
+    for i, t in enumerate(truth):
+        sc.turns += 1
+        covering = [s for s in sys_turns if overlaps(s, t.start_ms, t.end_ms)]
+        if not covering:
+            sc.missed += 1
+            continue
+        first = covering[0]
+        lo, _ = span(first)
+        sc.onset_loss.append(max(0.0, lo - t.start_ms))
+        if any(t.start_ms < s.close_ms < t.end_ms for s in covering):  # type: ignore[operator]
+            sc.split += 1
+        nxt = truth[i + 1] if i + 1 < len(truth) else None
+        if nxt is not None and any(overlaps(s, nxt.start_ms, nxt.end_ms) for s in covering):
+            sc.merged += 1
+            continue
+        at_end = [s for s in covering if span(s)[0] <= t.end_ms <= s.close_ms]  # type: ignore[operator]
+        if at_end:
+            s = at_end[0]
+            sc.latencies.append(s.close_ms - t.end_ms + s.lag_ms)  # type: ignore[operator]
+
+
+def pct(xs: list[float], q: float) -> float | None:
+    return float(np.percentile(xs, q)) if xs else None
+
+
+def summary(sc: Score) -> dict:
+    n = max(1, sc.turns)
+    return {
+        "turns": sc.turns,
+        "latency_p50_ms": pct(sc.latencies, 50),
+        "latency_p90_ms": pct(sc.latencies, 90),
+        "split": sc.split / n,
+        "merged": sc.merged / n,
+        "missed": sc.missed / n,
+        "false_per_min": sc.false / max(sc.minutes, 1e-9),
+        "onset_loss_p50_ms": pct(sc.onset_loss, 50),
+        "onset_loss_max_ms": max(sc.onset_loss) if sc.onset_loss else None,
+        "model_calls_per_turn": sc.model_calls / n,
+        "cpu_per_audio_s": sc.cpu_s / max(sc.audio_s, 1e-9),
+        "close_reasons": sc.reasons,
+    }
+
+
+def fmt(v: float | None, kind: str) -> str:
+    if v is None:
+        return "–"
+    if kind == "ms":
+        return f"{v:.0f}"
+    if kind == "%":
+        return f"{100 * v:.1f}%"
+    return f"{v:.2f}"
+
+
+def table(rows: list[tuple[str, str, dict]]) -> str:
+    head = (
+        "| method | audio | turns | p50 ms | p90 ms | split | merged | missed | false/min | onset loss p50/max ms "
+        "| model calls/turn |"
+    )
+    lines = [head, "|" + "---|" * 11]
+    for name, cond, s in rows:
+        lines.append(
+            f"| {name} | {cond} | {s['turns']} | {fmt(s['latency_p50_ms'], 'ms')} | {fmt(s['latency_p90_ms'], 'ms')} "
+            f"| {fmt(s['split'], '%')} | {fmt(s['merged'], '%')} | {fmt(s['missed'], '%')} "
+            f"| {fmt(s['false_per_min'], 'x')} | {fmt(s['onset_loss_p50_ms'], 'ms')}/{fmt(s['onset_loss_max_ms'], 'ms')} "
+            f"| {fmt(s['model_calls_per_turn'], 'x')} |"
+        )
+    return "\n".join(lines)
+
+
+# --- CPU ----------------------------------------------------------------------------------------
+
+
+def cpu_profile(items: list[Item]) -> dict:
+    """Process CPU seconds per second of audio for our segmenter, at rest and while speaking."""
+    rng = np.random.default_rng(3)
+    rest = (rng.standard_normal(30 * RATE) * 30).astype(np.int16)  # ~-60 dBFS room noise, 30 s
+    speech = np.concatenate(
+        [
+            it.conv.pcm[int(t.start_ms * RATE / 1000) : int(t.end_ms * RATE / 1000) + RATE // 2]
+            for it in items
+            if it.noise == "clean"
+            for t in it.conv.turns
+        ]
+    )
+    out = {}
+    ours = GateMethod("ours", lambda: Segmenter(SegmenterConfig()))
+    for label, pcm in (("rest", rest), ("speaking", speech)):
+        run = ours.run(pcm)
+        out[label] = {
+            "audio_s": len(pcm) / RATE,
+            "cpu_s": run.cpu_s,
+            "cpu_per_audio_s": run.cpu_s / (len(pcm) / RATE),
+            "model_calls": run.model_calls,
+        }
+    return out
+
+
+# --- main ---------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="one short conversation, clean and pink noise")
+    ap.add_argument("--set", default="test", choices=("test", "dev", "all"))
+    ap.add_argument("--json", default=str(Path(__file__).parent / "results" / "endpointing.json"))
+    ap.add_argument("--no-pipecat", action="store_true", help="skip the pipecat baseline")
+    args = ap.parse_args(argv)
+    if not have_espeak():
+        print("espeak-ng is not installed (apt-get install espeak-ng)", file=sys.stderr)
+        return 2
+    t_start = time.perf_counter()
+    items = build_set(split_set(args.set), args.quick)
+    n_turns = sum(len(it.conv.turns) for it in items)
+    audio_min = sum(it.conv.duration_ms for it in items) / 60000
+    print(
+        f"set: {args.set}, {len(items)} recordings, {n_turns} turns, {audio_min:.1f} min of audio",
+        file=sys.stderr,
+    )
+    rows: list[tuple[str, str, dict]] = []
+    results: dict = {"methods": {}}
+    for m in methods(not args.no_pipecat):
+        by_cond = {"clean": Score(), "noisy": Score(), "all": Score()}
+        for it in items:
+            run = m.run(it.conv.pcm)
+            cond = "clean" if it.noise == "clean" else "noisy"
+            score(it.conv, run, by_cond[cond])
+            score(it.conv, run, by_cond["all"])
+        results["methods"][m.name] = {c: summary(s) for c, s in by_cond.items()}
+        if isinstance(m, PipecatMethod):
+            results["pipecat_params"] = m.params()
+        for c in ("clean", "noisy", "all"):
+            rows.append((m.name, c, results["methods"][m.name][c]))
+        print(f"  {m.name}: done ({time.perf_counter() - t_start:.0f} s)", file=sys.stderr)
+    results["cpu"] = cpu_profile(items)
+    results["set"] = {
+        "name": args.set,
+        "quick": args.quick,
+        "recordings": [f"{it.name} {it.noise}" for it in items],
+        "turns": n_turns,
+        "audio_min": audio_min,
+        "frame_ms": FRAME_MS,
+    }
+    results["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version()}
+    md = table(rows)
+    cpu = results["cpu"]
+    md += (
+        f"\n\nCPU of our segmenter (process time per second of audio, 1 onnxruntime thread): "
+        f"at rest {100 * cpu['rest']['cpu_per_audio_s']:.2f}% of a core, "
+        f"while speaking {100 * cpu['speaking']['cpu_per_audio_s']:.2f}% "
+        f"({cpu['speaking']['model_calls']} smart-turn calls in {cpu['speaking']['audio_s']:.0f} s of speech)."
+    )
+    print(md)
+    path = Path(args.json)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    results["markdown"] = md
+    path.write_text(json.dumps(results, indent=2))
+    print(f"\nwrote {path} in {time.perf_counter() - t_start:.0f} s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,317 @@
+"""The turn segmenter: a pure gate from 16 kHz mono PCM frames (with stream positions) to turns.
+
+Feed it frames of any size with `push(pcm, t_ms)`; it answers with decisions the runtime maps to
+the wire: `TurnOpen` -> activityStart, `SendAudio` -> realtimeInput audio, `TurnClose` ->
+activityEnd. No clock reads, no I/O, no asyncio: every time is a stream position in ms, so the
+same audio always gives the same turns, to the millisecond.
+
+Rules: a turn opens once `open_ms` of speech has been heard (clicks and coughs are shorter); its
+audio starts `preroll_ms` before the detected onset so the first syllable is never lost; audio is
+then streamed in `chunk_ms` pieces; a pause is handed to the end-of-turn policy (see
+`endpointing.py`), which may ask the smart-turn model at a few checkpoints; a turn never exceeds
+`max_turn_ms`; `finish()` closes an open turn with `stream_end`.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+import numpy as np
+
+from rholive.audio.endpointing import AdaptivePolicy, EndpointPolicy, Pause, SilencePolicy, Verdict
+from rholive.audio.prosody import tail_slope
+from rholive.audio.vad import EnergyVad, FrameVad, SileroVad, SmartTurn, TurnModel
+
+RATE = 16000
+SPM = RATE // 1000  # samples per ms
+
+CloseReason = Literal["end_of_turn", "silence", "max_length", "stream_end"]
+
+
+@dataclass(frozen=True)
+class TurnOpen:
+    t_ms: float  # stream position at which the turn was confirmed (send activityStart now)
+    speaker: str
+    onset_ms: float  # where the detected speech began (audio is sent from before this)
+
+
+@dataclass(frozen=True)
+class SendAudio:
+    pcm: bytes  # s16le mono 16 kHz
+    t_ms: float  # stream position of the first sample
+
+    @property
+    def end_ms(self) -> float:
+        return self.t_ms + len(self.pcm) / 2 / SPM
+
+
+@dataclass(frozen=True)
+class TurnClose:
+    t_ms: float  # stream position at which the turn ended (send activityEnd now)
+    reason: CloseReason
+    speaker: str = ""
+
+
+Decision = TurnOpen | SendAudio | TurnClose
+
+
+@dataclass(frozen=True)
+class SegmenterConfig:
+    vad: Literal["silero", "energy"] = "silero"
+    energy_threshold: float = 0.01  # energy VAD: RMS as a fraction of full scale
+    energy_window: int = 320  # energy VAD window (samples; the seed used 20 ms frames)
+    speech_threshold: float = 0.5  # VAD probability that counts as speech
+    silence_threshold: float = 0.35  # below this an open turn counts as paused (hysteresis)
+    open_ms: float = 192.0  # speech needed before a turn opens
+    open_dips: int = 1  # non-speech windows tolerated inside that onset run
+    resume_ms: float = 64.0  # speech needed to end a pause (blips in noise don't)
+    preroll_ms: float = 400.0  # audio sent from before the onset
+    chunk_ms: float = 100.0
+    max_turn_ms: float = 30000.0
+    policy: EndpointPolicy = field(default_factory=AdaptivePolicy)
+
+
+def seed_rule(open_voiced_frames: int = 4, close_silence_ms: float = 600.0, max_turn_ms: float = 8000.0):
+    """The seed's segmenter: energy VAD on 20 ms frames, open after `open_voiced_frames` voiced
+    frames in a row, close after `close_silence_ms` of silence, cap at `max_turn_ms`. The seed's
+    turn began with its first voiced frame (no pre-roll)."""
+    return SegmenterConfig(
+        vad="energy",
+        speech_threshold=0.5,
+        silence_threshold=0.5,
+        open_ms=open_voiced_frames * 20.0,
+        open_dips=0,
+        resume_ms=20.0,
+        preroll_ms=0.0,
+        max_turn_ms=max_turn_ms,
+        policy=SilencePolicy(close_silence_ms),
+    )
+
+
+def silence_rule(close_ms: float, base: SegmenterConfig | None = None) -> SegmenterConfig:
+    """Silero VAD with a plain silence timeout."""
+    return replace(base or SegmenterConfig(), policy=SilencePolicy(close_ms))
+
+
+class Segmenter:
+    """One audio source's turn gate (`speaker` labels its turns: "me" or "them")."""
+
+    def __init__(
+        self,
+        config: SegmenterConfig | None = None,
+        speaker: str = "me",
+        vad: FrameVad | None = None,
+        turn_model: TurnModel | None = None,
+    ):
+        self.config = cfg = config or SegmenterConfig()
+        self.speaker = speaker
+        if vad is None:
+            vad = SileroVad() if cfg.vad == "silero" else EnergyVad(cfg.energy_threshold, cfg.energy_window)
+        self.vad = vad
+        if turn_model is None and cfg.policy.uses_model:
+            turn_model = SmartTurn()
+        self.turn_model = turn_model
+        self.window = vad.window
+        self._open_n = int(cfg.open_ms * SPM)
+        self._resume_n = int(cfg.resume_ms * SPM)
+        self._preroll_n = int(cfg.preroll_ms * SPM)
+        self._chunk_n = max(1, int(cfg.chunk_ms * SPM))
+        self._max_n = int(cfg.max_turn_ms * SPM)
+        self.model_calls = 0
+        self._pos: int | None = None  # stream position (samples) of the next sample to arrive
+        self._pending = np.zeros(0, dtype=np.int16)
+        # idle state: recent audio (for the pre-roll) and the onset run being counted
+        self._ring: deque[tuple[int, np.ndarray]] = deque()
+        self._floor = 0  # pre-roll never reaches back into a closed turn's audio
+        self._run_start: int | None = None
+        self._run_voiced = 0
+        self._run_dips = 0
+        self._open = False
+
+    @property
+    def is_open(self) -> bool:
+        return self._open
+
+    # -- input ----------------------------------------------------------------------------------
+
+    def push(self, pcm: bytes, t_ms: float) -> list[Decision]:
+        """Feed s16le mono 16 kHz audio whose first sample is at stream position `t_ms`."""
+        if len(pcm) % 2:
+            raise ValueError("PCM must be whole 16-bit samples (odd byte count)")
+        start = round(t_ms * SPM)
+        out: list[Decision] = []
+        if self._pos is None:
+            self._pos = start
+            self._floor = start
+        elif start < self._pos - SPM:
+            raise ValueError(f"t_ms went backwards: {t_ms} < {self._pos / SPM}")
+        elif start > self._pos + SPM:
+            # A capture gap: fill it with silence so positions stay true to the stream.
+            self._ingest(np.zeros(start - self._pos, dtype=np.int16), out)
+        self._ingest(np.frombuffer(pcm, dtype="<i2"), out)
+        return out
+
+    def finish(self, t_ms: float | None = None) -> list[Decision]:
+        """The stream ended (at `t_ms`, default: after the last sample). Closes an open turn."""
+        out: list[Decision] = []
+        if self._pos is None:
+            return out
+        end = self._pos if t_ms is None else max(self._pos, round(t_ms * SPM))
+        if self._open:
+            tail = self._pending
+            if len(tail):
+                self._out.append(tail)
+                self._out_n += len(tail)
+            self._flush(out, everything=True)
+            out.append(TurnClose(end / SPM, "stream_end", self.speaker))
+            self._open = False
+        self._pending = np.zeros(0, dtype=np.int16)
+        self._pos = end
+        self._floor = end
+        self._ring.clear()
+        self._reset_run()
+        return out
+
+    # -- windows --------------------------------------------------------------------------------
+
+    def _ingest(self, samples: np.ndarray, out: list[Decision]) -> None:
+        assert self._pos is not None
+        buf = np.concatenate((self._pending, samples)) if len(self._pending) else samples
+        first = self._pos - len(self._pending)  # stream position of buf[0]
+        w = self.window
+        n_full = len(buf) // w
+        for k in range(n_full):
+            self._step(buf[k * w : (k + 1) * w], first + k * w, out)
+        self._pending = buf[n_full * w :].copy()
+        self._pos += len(samples)
+
+    def _step(self, win: np.ndarray, start: int, out: list[Decision]) -> None:
+        cfg = self.config
+        p = self.vad(win)
+        end = start + len(win)
+        if not self._open:
+            self._idle_step(win, start, p >= cfg.speech_threshold, out)
+            return
+        self._out.append(win)
+        self._out_n += len(win)
+        self._turn.append(win)
+        self._flush(out)
+        if self._speaking:
+            if p < cfg.silence_threshold:
+                self._speaking = False
+                self._pause = Pause(0.0, (start - self._onset) / SPM, self._speech_n / SPM)
+                self._pause_start = start
+                self._resume_run = 0
+            else:
+                self._speech_n += len(win)
+        elif p >= cfg.speech_threshold:
+            self._resume_run += len(win)
+            if self._resume_run >= self._resume_n:
+                self._speaking = True
+                self._speech_n += self._resume_run
+                self._pause = None
+        else:
+            self._resume_run = 0
+        if end - self._onset >= self._max_n:
+            self._close(end, "max_length", out)
+        elif not self._speaking:
+            self._consult(end, out)
+
+    def _idle_step(self, win: np.ndarray, start: int, speech: bool, out: list[Decision]) -> None:
+        self._ring.append((start, win))
+        keep = self._preroll_n + self._open_n + 4 * self.window
+        while self._ring and start - self._ring[0][0] > keep:
+            self._ring.popleft()
+        if speech:
+            if self._run_start is None:
+                self._run_start = start
+            self._run_voiced += len(win)
+            self._run_dips = 0
+        elif self._run_start is not None:
+            self._run_dips += 1
+            if self._run_dips > self.config.open_dips:
+                self._reset_run()
+        if self._run_start is not None and self._run_voiced >= self._open_n:
+            self._open_turn(self._run_start, start + len(win), out)
+
+    def _reset_run(self) -> None:
+        self._run_start = None
+        self._run_voiced = 0
+        self._run_dips = 0
+
+    # -- turn lifecycle -------------------------------------------------------------------------
+
+    def _open_turn(self, onset: int, now: int, out: list[Decision]) -> None:
+        from_pos = max(onset - self._preroll_n, self._floor)
+        pre = [w[max(0, from_pos - s) :] for s, w in self._ring if s + len(w) > from_pos]
+        first = max(from_pos, self._ring[0][0]) if self._ring else now
+        self._open = True
+        self._onset = onset
+        self._speaking = True
+        self._speech_n = now - onset
+        self._pause: Pause | None = None
+        self._pause_start = now
+        self._resume_run = 0
+        self._turn: list[np.ndarray] = list(pre)
+        self._out: list[np.ndarray] = []
+        self._out_n = 0
+        self._sent = first
+        self._ring.clear()
+        self._reset_run()
+        out.append(TurnOpen(now / SPM, self.speaker, onset / SPM))
+        pcm = np.concatenate(pre) if pre else np.zeros(0, dtype=np.int16)
+        if len(pcm):
+            out.append(SendAudio(pcm.astype("<i2").tobytes(), first / SPM))
+            self._sent += len(pcm)
+
+    def _flush(self, out: list[Decision], everything: bool = False) -> None:
+        if self._out_n < self._chunk_n and not (everything and self._out_n):
+            return
+        pcm = np.concatenate(self._out)
+        out.append(SendAudio(pcm.astype("<i2").tobytes(), self._sent / SPM))
+        self._sent += len(pcm)
+        self._out = []
+        self._out_n = 0
+
+    def _consult(self, now: int, out: list[Decision]) -> None:
+        pause = self._pause
+        assert pause is not None
+        pause.pause_ms = (now - self._pause_start) / SPM
+        policy = self.config.policy
+        for _ in range(16):  # a policy asks at most once per checkpoint; bound it anyway
+            verdict = policy.decide(pause)
+            if verdict is Verdict.WAIT:
+                return
+            if verdict is Verdict.ASK:
+                audio = self._model_audio()
+                if pause.tail_slope is None and not pause.probs:
+                    voiced_end = len(audio) - (now - self._pause_start)
+                    pause.tail_slope = tail_slope(audio[: max(0, voiced_end)])
+                assert self.turn_model is not None, "this policy needs a turn model"
+                pause.probs.append((pause.pause_ms, self.turn_model(audio)))
+                self.model_calls += 1
+                continue
+            self._close(now, verdict.value, out)  # type: ignore[arg-type]
+            return
+        raise RuntimeError(f"end-of-turn policy {policy!r} keeps asking without deciding")
+
+    def _model_audio(self) -> np.ndarray:
+        limit = 8 * RATE
+        parts: list[np.ndarray] = []
+        n = 0
+        for w in reversed(self._turn):
+            parts.append(w)
+            n += len(w)
+            if n >= limit:
+                break
+        return np.concatenate(parts[::-1])[-limit:]
+
+    def _close(self, now: int, reason: CloseReason, out: list[Decision]) -> None:
+        self._flush(out, everything=True)
+        out.append(TurnClose(now / SPM, reason, self.speaker))
+        self._open = False
+        self._floor = now
+        self._turn = []
+        self._pause = None

@@ -1,0 +1,217 @@
+"""Generated speech with known boundaries: espeak-ng clauses, exact pauses, generated noise.
+
+Used by the segmenter tests, `benchmarks/endpointing.py` and the demo sample. A conversation is a
+list of turns; a turn is a list of clauses said one after another with a known pause between
+them; turns are separated by a known gap. The ground truth (where each turn's speech starts and
+ends, sample-exact) comes from the construction itself, not from a detector.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+import subprocess
+import wave
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+RATE = 16000
+
+
+class EspeakMissing(RuntimeError):
+    pass
+
+
+def have_espeak() -> bool:
+    return shutil.which("espeak-ng") is not None
+
+
+def _cache_dir() -> Path | None:
+    d = os.environ.get("RHOLIVE_SPEECH_CACHE")
+    return Path(d) if d else None
+
+
+def espeak(text: str, voice: str = "en-us", wpm: int = 165, pitch: int = 50) -> np.ndarray:
+    """Say `text` with espeak-ng; int16 mono at 16 kHz, leading and trailing silence trimmed.
+
+    Results are cached on disk when RHOLIVE_SPEECH_CACHE names a directory (tests and the
+    benchmark synthesise the same clauses many times).
+    """
+    key = hashlib.sha1(f"{voice}|{wpm}|{pitch}|{text}".encode()).hexdigest()[:20]
+    cache = _cache_dir()
+    if cache is not None:
+        hit = cache / f"{key}.npy"
+        if hit.is_file():
+            return np.load(hit)
+    if not have_espeak():
+        raise EspeakMissing("espeak-ng is not installed (apt-get install espeak-ng)")
+    proc = subprocess.run(
+        ["espeak-ng", "-v", voice, "-s", str(wpm), "-p", str(pitch), "--stdout", text],
+        capture_output=True,
+        check=True,
+    )
+    with wave.open(io.BytesIO(proc.stdout)) as w:
+        rate = w.getframerate()
+        raw = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+    import soxr
+
+    pcm = soxr.resample(raw.astype(np.float32), rate, RATE).clip(-32768, 32767).astype(np.int16)
+    pcm = trim(pcm)
+    if cache is not None:
+        cache.mkdir(parents=True, exist_ok=True)
+        np.save(cache / f"{key}.npy", pcm)
+    return pcm
+
+
+def trim(pcm: np.ndarray, floor_dbfs: float = -50.0, frame: int = 80) -> np.ndarray:
+    """Cut leading/trailing 5 ms frames whose RMS is under `floor_dbfs` (espeak's own padding)."""
+    n = len(pcm) // frame
+    if n == 0:
+        return pcm
+    x = pcm[: n * frame].astype(np.float64).reshape(n, frame)
+    level = 20 * np.log10(np.sqrt((x * x).mean(axis=1)) / 32768.0 + 1e-12)
+    loud = np.flatnonzero(level > floor_dbfs)
+    if loud.size == 0:
+        return pcm[:0]
+    return pcm[loud[0] * frame : (loud[-1] + 1) * frame]
+
+
+@dataclass(frozen=True)
+class Clause:
+    text: str
+    pause_after_ms: int = 0  # silence after this clause inside the same turn (ignored on the last)
+    unfinished: bool = False  # the sentence goes on after the pause (a hesitation)
+
+
+@dataclass(frozen=True)
+class Voice:
+    name: str = "en-us"
+    wpm: int = 165
+    pitch: int = 50
+
+
+@dataclass
+class TruthTurn:
+    start_ms: float
+    end_ms: float
+    text: str
+    pauses: list[tuple[float, float]] = field(default_factory=list)  # silences inside the turn
+    hesitations: int = 0  # pauses after an unfinished clause
+
+
+@dataclass
+class Conversation:
+    pcm: np.ndarray  # int16, 16 kHz
+    turns: list[TruthTurn]
+
+    @property
+    def duration_ms(self) -> float:
+        return len(self.pcm) * 1000.0 / RATE
+
+    def to_bytes(self) -> bytes:
+        return self.pcm.astype("<i2").tobytes()
+
+
+def render(
+    turns: Sequence[Sequence[Clause]],
+    voices: Sequence[Voice] | Voice = Voice(),
+    gaps_ms: Sequence[int] | int = 1500,
+    lead_ms: int = 1000,
+    tail_ms: int = 2500,
+) -> Conversation:
+    """Lay the turns out in time: `lead_ms` of silence, turn, gap, turn, ..., `tail_ms`."""
+    voice_list = [voices] * len(turns) if isinstance(voices, Voice) else list(voices)
+    gap_list = [gaps_ms] * len(turns) if isinstance(gaps_ms, int) else list(gaps_ms)
+    parts: list[np.ndarray] = [np.zeros(lead_ms * RATE // 1000, dtype=np.int16)]
+    pos = len(parts[0])
+    truth: list[TruthTurn] = []
+    for i, clauses in enumerate(turns):
+        v = voice_list[i % len(voice_list)]
+        start = pos
+        pauses: list[tuple[float, float]] = []
+        hes = 0
+        for j, c in enumerate(clauses):
+            speech = espeak(c.text, v.name, v.wpm, v.pitch)
+            parts.append(speech)
+            pos += len(speech)
+            if j < len(clauses) - 1:
+                sil = np.zeros(c.pause_after_ms * RATE // 1000, dtype=np.int16)
+                pauses.append((pos * 1000 / RATE, (pos + len(sil)) * 1000 / RATE))
+                hes += c.unfinished
+                parts.append(sil)
+                pos += len(sil)
+        truth.append(
+            TruthTurn(start * 1000 / RATE, pos * 1000 / RATE, " ".join(c.text for c in clauses), pauses, hes)
+        )
+        after = gap_list[i % len(gap_list)] if i < len(turns) - 1 else tail_ms
+        parts.append(np.zeros(after * RATE // 1000, dtype=np.int16))
+        pos += after * RATE // 1000
+    return Conversation(np.concatenate(parts), truth)
+
+
+# --- noise ---------------------------------------------------------------------------------------
+
+
+def _shaped_noise(n: int, rng: np.random.Generator, exponent: float) -> np.ndarray:
+    """Noise whose power falls as 1/f**exponent (1 = pink, 2 = brown), unit RMS."""
+    spec = np.fft.rfft(rng.standard_normal(n))
+    f = np.fft.rfftfreq(n, 1 / RATE)
+    f[0] = f[1]
+    spec /= f ** (exponent / 2)
+    x = np.fft.irfft(spec, n)
+    return x / (np.sqrt(np.mean(x * x)) + 1e-12)
+
+
+def pink_noise(n: int, rng: np.random.Generator) -> np.ndarray:
+    return _shaped_noise(n, rng, 1.0)
+
+
+def brown_noise(n: int, rng: np.random.Generator) -> np.ndarray:
+    return _shaped_noise(n, rng, 2.0)
+
+
+BABBLE_LINES = (
+    "the quarterly numbers came in higher than anyone had expected last spring",
+    "please remember to water the plants on the balcony before you leave",
+    "the train to the airport leaves every twenty minutes from platform four",
+    "we could paint the kitchen yellow or maybe a soft shade of green",
+    "my cousin is moving to a small town near the coast next month",
+    "the library closes early on sundays during the summer holidays",
+)
+BABBLE_VOICES = (Voice("en-gb", 175, 40), Voice("en-us+f3", 160, 60), Voice("en-gb-x-rp+m3", 150, 45))
+
+
+def babble_noise(n: int, rng: np.random.Generator, talkers: int = 4) -> np.ndarray:
+    """Several espeak talkers at once, looped and offset at random: speech-like noise, unit RMS."""
+    out = np.zeros(n)
+    for k in range(talkers):
+        v = BABBLE_VOICES[k % len(BABBLE_VOICES)]
+        lines = [espeak(t, v.name, v.wpm, v.pitch) for t in BABBLE_LINES]
+        order = rng.permutation(len(lines))
+        loop = np.concatenate([np.concatenate((lines[i], np.zeros(1600, np.int16))) for i in order])
+        loop = loop.astype(np.float64)
+        reps = int(np.ceil((n + len(loop)) / len(loop)))
+        off = int(rng.integers(0, len(loop)))
+        out += np.tile(loop, reps)[off : off + n]
+    return out / (np.sqrt(np.mean(out * out)) + 1e-12)
+
+
+def speech_rms(conv: Conversation) -> float:
+    """RMS of the speech inside the true turns (pauses included: what a listener hears as level)."""
+    segs = [conv.pcm[int(t.start_ms * RATE / 1000) : int(t.end_ms * RATE / 1000)] for t in conv.turns]
+    x = np.concatenate(segs).astype(np.float64)
+    return float(np.sqrt(np.mean(x * x)))
+
+
+def add_noise(conv: Conversation, kind: str, snr_db: float, rng: np.random.Generator) -> Conversation:
+    """Mix generated noise (`pink`, `brown`, `babble`) under the whole conversation at `snr_db`."""
+    n = len(conv.pcm)
+    noise = {"pink": pink_noise, "brown": brown_noise, "babble": babble_noise}[kind](n, rng)
+    level = speech_rms(conv) / (10 ** (snr_db / 20))
+    mixed = conv.pcm.astype(np.float64) + noise * level
+    return Conversation(mixed.clip(-32768, 32767).astype(np.int16), conv.turns)
