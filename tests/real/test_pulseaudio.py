@@ -1,0 +1,122 @@
+"""Real PulseAudio: espeak-ng speech played into a null sink is captured from its monitor by our source."""
+
+import asyncio
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pulse import MONITOR, SINK, PulseDaemon, pulse, require_tool
+
+from rholive.audio.codec import decode_pcm16
+from rholive.audio.devices import AudioDeviceError, capture, describe_devices, find_device, list_devices
+
+__all__ = ["pulse"]  # the fixture, imported for pytest
+
+SENTENCE = "Hello from the null sink. Can you hear me through the monitor?"
+
+
+@pytest.fixture
+def speech_wav(tmp_path: Path) -> Path:
+    path = tmp_path / "speech.wav"
+    subprocess.run([require_tool("espeak-ng"), "-w", str(path), SENTENCE], check=True)
+    return path
+
+
+def envelope(pcm: bytes, frame: int = 160) -> np.ndarray:
+    x = np.abs(np.frombuffer(pcm, dtype="<i2").astype(np.float64))
+    return x[: x.size // frame * frame].reshape(-1, frame).mean(axis=1)
+
+
+def best_correlation(reference: np.ndarray, captured: np.ndarray) -> float:
+    """Highest Pearson correlation of the reference envelope against any stretch of the captured one."""
+    ref = (reference - reference.mean()) / reference.std()
+    best = -1.0
+    for lag in range(captured.size - ref.size + 1):
+        window = captured[lag : lag + ref.size]
+        if window.std() > 0:
+            best = max(best, float(np.mean(ref * (window - window.mean()) / window.std())))
+    return best
+
+
+def test_lists_monitor_as_them_and_mics_as_me(pulse: PulseDaemon) -> None:
+    pulse.pactl("load-module", "module-null-source", "source_name=test_mic")
+    devices = list_devices()
+    by_id = {d.id: d for d in devices}
+    assert by_id[MONITOR].label == "them"
+    assert by_id["test_mic"].label == "me"
+    assert find_device(None, "them").id == MONITOR
+    assert find_device("test_mic").id == "test_mic"
+    assert find_device(by_id[MONITOR].index).id == MONITOR
+    assert find_device("monitor of null").id == MONITOR
+    lines = describe_devices(devices)
+    assert any("them" in line and "Monitor of Null Output" in line for line in lines)
+
+
+def test_missing_device_is_one_clear_error(pulse: PulseDaemon) -> None:
+    with pytest.raises(AudioDeviceError, match="no audio device matches 'Studio Mic 9000'") as info:
+        capture("Studio Mic 9000")
+    assert "Monitor of Null Output" in str(info.value)  # tells what exists instead
+    with pytest.raises(AudioDeviceError, match="no microphone found"):
+        find_device(None, "me")
+    with pytest.raises(AudioDeviceError, match="index 42"):
+        find_device(42)
+
+
+def test_no_sound_server_is_one_clear_error(pulse: PulseDaemon, monkeypatch: pytest.MonkeyPatch) -> None:
+    list_devices()  # connected to the test daemon ...
+    monkeypatch.setenv("PULSE_SERVER", f"unix:{pulse.root}/nothing-here")
+    with pytest.raises(AudioDeviceError, match="no sound server reachable"):
+        list_devices()  # ... and now pointed at nothing
+
+
+async def test_captures_speech_played_into_the_sink(pulse: PulseDaemon, speech_wav: Path) -> None:
+    reference = decode_pcm16(speech_wav, rate=16000)
+    chunks: list[tuple[int, bytes]] = []
+    async with asyncio.timeout(60), capture(MONITOR, label="them") as source:
+        assert source.label == "them"
+        player: asyncio.subprocess.Process | None = None
+        after_end = 0
+        async for t_ms, pcm in source:
+            chunks.append((t_ms, pcm))
+            if player is None:  # the stream runs: start speaking into the sink
+                player = await asyncio.create_subprocess_exec(
+                    require_tool("paplay"), f"--device={SINK}", str(speech_wav)
+                )
+            elif player.returncode is not None:
+                after_end += 1
+                if after_end == 10:  # one more second of audio after paplay finished
+                    break
+        assert player is not None and await player.wait() == 0
+    # timestamps are the stream position: consecutive 100 ms chunks
+    assert [t for t, _ in chunks] == [i * 100 for i in range(len(chunks))]
+    assert all(len(pcm) == 3200 for _, pcm in chunks)
+    captured = b"".join(pcm for _, pcm in chunks)
+    env_ref, env_cap = envelope(reference), envelope(captured)
+    loud = env_cap > 0.05 * env_cap.max()
+    active_s = (np.flatnonzero(loud)[-1] - np.flatnonzero(loud)[0]) / 100
+    ref_loud = np.flatnonzero(env_ref > 0.05 * env_ref.max())
+    assert active_s == pytest.approx((ref_loud[-1] - ref_loud[0]) / 100, abs=0.2)
+    assert best_correlation(env_ref, env_cap) > 0.9
+
+
+async def test_device_disappearing_ends_the_stream_with_a_reason(pulse: PulseDaemon) -> None:
+    chunks = 0
+    async with asyncio.timeout(60), capture(MONITOR) as source:
+        async for _t_ms, _pcm in source:
+            chunks += 1
+            if chunks == 1:
+                pulse.pactl("unload-module", pulse.module_id("module-null-sink"))
+    assert source.end_reason == "device_lost"
+    assert "Monitor of Null Output" in source.end_detail and MONITOR in source.end_detail
+
+
+async def test_sound_server_dying_ends_the_stream_with_a_reason(pulse: PulseDaemon) -> None:
+    async with asyncio.timeout(60), capture(MONITOR) as source:
+        first = True
+        async for _ in source:
+            if first:
+                first = False
+                pulse.stop()
+    assert source.end_reason == "server_lost"
+    assert "Monitor of Null Output" in source.end_detail
