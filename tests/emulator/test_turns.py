@@ -35,11 +35,14 @@ async def test_server_vad_ends_the_turn_after_the_silence(connect, emulator) -> 
         await client.setup(setup_message(**vad(500)))
         await stream(client, silence(0.3) + tone(1.0) + silence(1.0))
         reply = await client.turn()
-    assert "You said" in texts(reply) or texts(reply)
-    [turn] = emulator.conversations[0].turns
+        await client.send({"realtimeInput": {"text": "done"}})  # messages are consumed in order:
+        await client.turn()  # once this is answered, all the audio before it was consumed
+    assert texts(reply)
+    turn, _ = emulator.conversations[0].turns
     # the turn runs from the start of speech to the moment 500 ms of silence were heard
     assert turn.audio_seconds == pytest.approx(1.5)
     assert turn.audio_bytes == 2 * 16000 * 3 // 2
+    assert emulator.conversations[0].ignored_audio_seconds == pytest.approx(0.3 + 0.5)  # before and after
 
 
 async def test_server_vad_default_silence_and_audio_stream_end(connect, emulator) -> None:
@@ -76,6 +79,7 @@ async def test_activity_markers_delimit_the_turn(connect, emulator) -> None:
         reply = await client.turn()
     [turn] = emulator.conversations[0].turns
     assert (turn.audio_seconds, turn.video_frames, turn.video_bytes) == (pytest.approx(2.2), 1, 4)
+    assert emulator.conversations[0].ignored_audio_seconds == pytest.approx(0.3)
     transcripts = [dig(m, "serverContent", "inputTranscription", "text") for m in reply]
     assert "[2.2 s of audio]" in transcripts
 

@@ -28,6 +28,11 @@ class Conversation:
         """Every user turn received, in order, as the current state knows them (a resume rewinds)."""
         return self.state.turns
 
+    @property
+    def ignored_audio_seconds(self) -> float:
+        """Audio that belonged to no turn (before speech, or outside activityStart/activityEnd)."""
+        return self.state.ignored_audio_seconds
+
     def __repr__(self) -> str:
         return f"Conversation(id={self.id!r}, turns={len(self.turns)}, connections={self.connections})"
 
