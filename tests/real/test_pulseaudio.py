@@ -9,7 +9,16 @@ import pytest
 from pulse import MONITOR, SINK, PulseDaemon, pulse, require_tool
 
 from rholive.audio.codec import decode_pcm16
-from rholive.audio.devices import AudioDeviceError, capture, describe_devices, find_device, list_devices
+from rholive.audio.devices import (
+    AudioDeviceError,
+    capture,
+    describe_devices,
+    find_device,
+    find_speaker,
+    list_devices,
+)
+from rholive.audio.pcm import rms_dbfs
+from rholive.audio.playback import Speaker
 
 __all__ = ["pulse"]  # the fixture, imported for pytest
 
@@ -120,3 +129,50 @@ async def test_sound_server_dying_ends_the_stream_with_a_reason(pulse: PulseDaem
                 pulse.stop()
     assert source.end_reason == "server_lost"
     assert "Monitor of Null Output" in source.end_detail
+
+
+async def test_speaker_plays_a_reply_heard_on_the_monitor(pulse: PulseDaemon, speech_wav: Path) -> None:
+    reply = decode_pcm16(speech_wav, rate=24000)  # the model speaks at 24 kHz
+    played: list[float] = []
+    chunks: list[bytes] = []
+    async with asyncio.timeout(60), capture(MONITOR, label="them") as source:
+        async with Speaker(SINK, on_played=lambda _t, _ms, level: played.append(level)) as speaker:
+            assert speaker.name == "Null Output"
+            quiet_after = 0
+            async for _t, pcm in source:
+                chunks.append(pcm)
+                if len(chunks) == 1:
+                    for i in range(0, len(reply), 4800):  # 100 ms network pieces
+                        speaker.feed(reply[i : i + 4800])
+                    speaker.end_of_reply()
+                elif speaker.stats.played_ms >= 1000 * len(reply) / 48000 and not speaker.audible:
+                    quiet_after += 1
+                    if quiet_after == 10:
+                        break
+    assert speaker.stats.underruns == 0 and speaker.end_reason == "stopped"
+    assert max(played) > -40  # the echo guard is told what is audible
+    env_ref, env_cap = envelope(decode_pcm16(speech_wav, rate=16000)), envelope(b"".join(chunks))
+    assert best_correlation(env_ref, env_cap) > 0.9
+
+
+async def test_speaker_flush_cuts_the_reply(pulse: PulseDaemon) -> None:
+    tone = (np.sin(2 * np.pi * 300 * np.arange(24000 * 6) / 24000) * 10000).astype("<i2").tobytes()
+    levels: list[float] = []
+    async with asyncio.timeout(60), capture(MONITOR) as source:
+        async with Speaker(SINK) as speaker:
+            speaker.feed(tone)  # six seconds of reply
+            async for _t, pcm in source:
+                levels.append(rms_dbfs(pcm))
+                if len(levels) > 1 and levels[-1] > -30 and speaker.stats.flushes == 0:
+                    dropped = speaker.flush()  # barge-in: the rest must not be heard
+                    assert dropped > 3000
+                elif speaker.stats.flushes and sum(1 for v in levels[-10:] if v < -60) == 10:
+                    break
+    loud = sum(1 for v in levels if v > -30)
+    assert 0 < loud < 30  # a part was heard, far from all six seconds of it
+
+
+def test_missing_output_is_one_clear_error(pulse: PulseDaemon) -> None:
+    assert find_speaker(None).id == SINK
+    with pytest.raises(AudioDeviceError, match="no audio output matches 'HDMI 7'"):
+        find_speaker("HDMI 7")

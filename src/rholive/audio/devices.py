@@ -44,7 +44,7 @@ class AudioDevice:
 _backend_env: tuple[str | None, str | None] | None = None
 
 
-def _soundcard() -> ModuleType:
+def soundcard_module() -> ModuleType:
     """Import soundcard, (re)connecting to the sound server when needed.
 
     soundcard connects to PulseAudio once, at import, and any later call on a dead connection aborts the
@@ -71,6 +71,12 @@ def _soundcard() -> ModuleType:
     return soundcard
 
 
+def server_ok() -> bool:
+    """False once the PulseAudio connection died (any further soundcard call would abort the process)."""
+    pulse = sys.modules.get("soundcard.pulseaudio")
+    return pulse is None or _pulse_ready(pulse)
+
+
 def _pulse_ready(pulse: Any) -> bool:
     conn = pulse._pulse
     return conn._pa_context_get_state(conn.context) == pulse._pa.PA_CONTEXT_READY
@@ -83,7 +89,7 @@ def _why(exc: BaseException) -> str:
 # --- listing and choosing ------------------------------------------------------------------------------
 def list_devices() -> list[AudioDevice]:
     """Microphones (`me`) then loopbacks of outputs (`them`), each with the index `find_device` accepts."""
-    sc = _soundcard()
+    sc = soundcard_module()
     try:
         mics = sc.all_microphones(include_loopback=True)
         default_mic = _safe(lambda: sc.default_microphone().id)
@@ -165,6 +171,52 @@ def find_device(spec: str | int | None = None, label: Label = "me") -> AudioDevi
     raise AudioDeviceError(f"'{text}' matches several audio devices ({names}); use an index")
 
 
+@dataclass(frozen=True)
+class OutputDevice:
+    index: int
+    id: str
+    name: str
+    channels: int
+    default: bool
+
+
+def list_speakers() -> list[OutputDevice]:
+    sc = soundcard_module()
+    try:
+        default_id = _safe(lambda: sc.default_speaker().id)
+        return [
+            OutputDevice(i, s.id, s.name, int(_channel_count(s)), s.id == default_id)
+            for i, s in enumerate(sc.all_speakers())
+        ]
+    except Exception as exc:
+        raise AudioDeviceError(f"cannot list audio outputs: {_why(exc)}") from None
+
+
+def find_speaker(spec: str | int | None = None) -> OutputDevice:
+    """An output: None → the default; an index; an exact id or name; or a unique part of the name or id."""
+    speakers = list_speakers()
+    available = "available: " + (", ".join(f"[{s.index}] {s.name}" for s in speakers) or "none")
+    if spec is None:
+        for spk in speakers:
+            if spk.default:
+                return spk
+        if speakers:
+            return speakers[0]
+        raise AudioDeviceError("no audio output found")
+    text = str(spec).strip()
+    if isinstance(spec, int) or text.isdigit():
+        if 0 <= int(text) < len(speakers):
+            return speakers[int(text)]
+        raise AudioDeviceError(f"no audio output with index {text}; {available}")
+    exact = [s for s in speakers if text in (s.id, s.name)]
+    matches = exact or [s for s in speakers if text.lower() in s.name.lower() or text.lower() in s.id.lower()]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise AudioDeviceError(f"no audio output matches '{text}'; {available}")
+    raise AudioDeviceError(f"'{text}' matches several audio outputs; use an index; {available}")
+
+
 def _available(devices: list[AudioDevice]) -> str:
     if not devices:
         return "no audio input devices are available"
@@ -211,7 +263,7 @@ class Capture:
             return self
         self._loop = asyncio.get_running_loop()
         self._queue = asyncio.Queue()
-        sc = _soundcard()  # in the loop thread: soundcard's connection must not be replaced mid-capture
+        sc = soundcard_module()  # in the loop thread: soundcard's connection must not be replaced mid-capture
         self._thread = threading.Thread(
             target=self._run, args=(sc,), name=f"capture {self.name}", daemon=True
         )
@@ -284,7 +336,7 @@ class Capture:
             reason = self._pump(recorder, block)
         finally:
             self._stop.set()
-            if self._server_ok():  # touching a stream of a dead connection aborts inside libpulse
+            if server_ok():  # touching a stream of a dead connection aborts inside libpulse
                 with contextlib.suppress(Exception):
                     recorder.__exit__(None, None, None)
             self._post("end", reason)
@@ -316,14 +368,9 @@ class Capture:
                 self._stop.set()
                 return
 
-    @staticmethod
-    def _server_ok() -> bool:
-        pulse = sys.modules.get("soundcard.pulseaudio")
-        return pulse is None or _pulse_ready(pulse)
-
     def _lost(self, sc: ModuleType) -> tuple[str, str] | None:
         """PulseAudio moves a stream to another device when its device vanishes; we end instead."""
-        if not self._server_ok():
+        if not server_ok():
             return "server_lost", f"the sound server went away while capturing '{self.name}'"
         try:
             ids = {m.id for m in sc.all_microphones(include_loopback=True)}
