@@ -14,6 +14,7 @@ from google.genai import errors, types
 from rholive.emulator import Emulator, EmulatorOptions
 
 from .helpers import silence, tone
+from .test_tools import ToolBrain
 
 KEY = "sdk-test-key"
 MODEL = "gemini-live-2.5-flash-preview"
@@ -172,3 +173,25 @@ async def test_ephemeral_token_flow(emulator) -> None:
             async with holder.aio.live.connect(model=MODEL, config={"response_modalities": ["TEXT"]}):
                 pass
     assert raised.value.code == 1008 and "no uses left" in str(raised.value)
+
+
+async def test_a_tool_round_trip(emulator) -> None:
+    emulator.options.brain = ToolBrain()
+    client = sdk(emulator)
+    async with client.aio.live.connect(model=MODEL, config={"response_modalities": ["TEXT"]}) as session:
+        await session.send_client_content(
+            turns=types.Content(role="user", parts=[types.Part(text="weather in Oslo")])
+        )
+        calls = None
+        async for message in session.receive():
+            if message.tool_call:
+                calls = message.tool_call.function_calls
+                break
+        assert calls and calls[0].name == "get_weather" and calls[0].args == {"city": "Oslo"}
+        await session.send_tool_response(
+            function_responses=[
+                types.FunctionResponse(id=calls[0].id, name=calls[0].name, response={"sky": "grey"})
+            ]
+        )
+        got = await one_turn(session)
+    assert "said {'sky': 'grey'}" in "".join(m.text or "" for m in got)

@@ -236,10 +236,10 @@ class Connection:
         assert self.config is not None and self.conversation is not None
         if self._reply is None or self._reply.done() or not self.config.interrupts:
             return
+        ids = self.replier.cancel_calls()  # before cancelling the task, which would cancel the futures
         self._reply.cancel()
         self._reply = None
         self.conversation.state.answered += 1  # the interrupted turn got the answer it got
-        ids = self.replier.cancel_calls()
         if ids:
             self.post({"toolCallCancellation": {"ids": ids}})
         self.post({"serverContent": {"interrupted": True}})

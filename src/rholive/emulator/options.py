@@ -5,6 +5,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rholive.emulator.brains import Brain
 
 
 @dataclass
@@ -14,7 +18,8 @@ class EmulatorOptions:
     tls: bool = False  # wss:// + https:// with a self-signed certificate (Emulator.cert_path)
     tls_dir: str | None = None  # where cert.pem / key.pem are written; None: a fresh temporary directory
     api_keys: list[str] = field(default_factory=list)  # empty: no key required (embedded mode)
-    brain: str = "echo"  # "echo" | "script:PATH" (see brains.load_brain)
+    # "echo" | "script:PATH" (brains.load_brain makes one per conversation), or a Brain object (shared)
+    brain: str | Brain = "echo"
 
     # connection lifetime: goAway goaway_notice_s before closing with 1011 "Deadline expired"
     connection_lifetime_s: float | None = None

@@ -56,7 +56,7 @@ class Emulator:
         self._runner: web.AppRunner | None = None
         self._tempdir: tempfile.TemporaryDirectory[str] | None = None
         self._connections: set[Connection] = set()
-        self._hub = Hub(self.options, self.auth, self.store, lambda: brains.load_brain(self.options.brain))
+        self._hub = Hub(self.options, self.auth, self.store, self._make_brain)
 
     # ------------------------------------------------------------------ public view
 
@@ -83,10 +83,14 @@ class Emulator:
     def conversations(self) -> list[Conversation]:
         return self.store.conversations
 
+    def _make_brain(self) -> brains.Brain:
+        spec = self.options.brain
+        return brains.load_brain(spec) if isinstance(spec, str) else spec
+
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> Emulator:
-        brains.load_brain(self.options.brain)  # a bad --brain fails here, with the brain's own message
+        self._make_brain()  # a bad --brain fails here, with the brain's own message
         ssl_context = None
         if self.options.tls:
             directory = self.options.tls_dir
