@@ -86,3 +86,30 @@ async def test_response_with_a_wrong_id_is_refused(connect) -> None:
         await client.send(tool_response(("call-999", "get_weather", {})))
         code, reason = await client.closed()
     assert (code, reason) == (1007, "toolResponse for unknown function call id 'call-999'")
+
+
+class BrokenBrain:
+    def respond(self, turn: UserTurn, history: list[UserTurn]) -> list[Any]:
+        if turn.text == "break":
+            raise RuntimeError("rule 3 has no answer")
+        return [Say(f"fine: {turn.text}, after {len(history)} turns")]
+
+    def after_tool(self, name: str, args: dict[str, Any], response: dict[str, Any]) -> list[Any]:
+        return []
+
+
+async def test_a_failing_brain_is_one_clear_reply_and_the_session_goes_on(connect, emulator) -> None:
+    emulator.options.brain = BrokenBrain()
+    async with connect() as client:
+        await client.setup()
+        await client.send(text_turn("break"))
+        assert texts(await client.turn()) == "[emulator brain error: rule 3 has no answer]"
+        await client.send(text_turn("again"))
+        assert texts(await client.turn()) == "fine: again, after 1 turns"
+
+
+async def test_a_bad_brain_spec_fails_at_start() -> None:
+    from rholive.emulator import Emulator
+
+    with pytest.raises(ValueError):
+        await Emulator(brain="no-such-brain").start()
