@@ -276,3 +276,21 @@ async def test_voice_off_and_persona_commands(
     state = ChatStore(tmp_path / "chats.sqlite3").get(ALICE)
     assert (state.voice, state.persona) == (True, "tutor")
     assert [len(c.turns) for c in emulator.conversations] == [1, 2]  # the persona began a new conversation
+
+
+async def test_least_recently_used_session_is_closed_beyond_the_cap_and_resumes(
+    make_bot: Callable, fake: FakeBotAPI, emulator: Emulator
+) -> None:
+    options = ChatOptions(max_open_sessions=1, turn_timeout_s=30.0)
+    async with make_bot(allow=[ALICE, BOB], options=options):
+        fake.push_text(ALICE, "a1")
+        await fake.wait_for(lambda: len(fake.sent(ALICE)) == 1)
+        fake.push_text(BOB, "b1")
+        await fake.wait_for(lambda: len(fake.sent(BOB)) == 1)
+        fake.push_text(ALICE, "a2")
+        await fake.wait_for(lambda: len(fake.sent(ALICE)) == 2)
+
+    conversations = {c.turns[0].text: c for c in emulator.conversations}
+    assert sorted(conversations) == ["a1", "b1"]
+    assert [t.text for t in conversations["a1"].turns] == ["a1", "a2"]
+    assert conversations["a1"].connections == 2  # closed to make room for Bob, then resumed

@@ -34,6 +34,9 @@ MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024  # the cloud Bot API refuses to serve bigg
 @dataclass(frozen=True, slots=True)
 class ChatOptions:
     max_active_chats: int = 8  # chats worked on at once (each with a live model turn)
+    max_open_sessions: int = (
+        64  # beyond this, the least recently used idle session is closed (it resumes later)
+    )
     idle_close_s: float = 300.0  # close a chat's session after this long without messages
     max_note_s: float = 300.0  # longer voice notes are refused politely
     turn_timeout_s: float = 120.0  # a model answer must be complete within this
@@ -108,7 +111,8 @@ class ChatHub:
         self.on_timing = on_timing
         self._slots = asyncio.Semaphore(max(1, self.options.max_active_chats))
         self._workers: dict[int, _Worker] = {}
-        self._links: dict[int, ChatLink] = {}
+        self._links: dict[int, ChatLink] = {}  # oldest use first: the order LRU closing follows
+        self._busy: set[int] = set()  # chats with a job in progress (their session must stay open)
         self._closing = False
 
     # -- the handlers' side
@@ -155,7 +159,11 @@ class ChatHub:
                         return
                     continue
                 async with self._slots:
-                    await self._run_job(chat_id, job)
+                    self._busy.add(chat_id)
+                    try:
+                        await self._run_job(chat_id, job)
+                    finally:
+                        self._busy.discard(chat_id)
         finally:
             if self._workers.get(chat_id) is worker and not self._closing:
                 self._workers.pop(chat_id, None)
@@ -266,13 +274,15 @@ class ChatHub:
             return None
 
     async def _link(self, chat_id: int) -> ChatLink:
-        link = self._links.get(chat_id)
+        link = self._links.pop(chat_id, None)
         if link is not None and link.is_open:
+            self._links[chat_id] = link  # most recently used goes last
             return link
+        await self._make_room()
         state = self.store.get(chat_id)
         link = self._new_link(chat_id, state.handle)
         try:
-            await link.open()
+            await self._open(link)
         except Exception as exc:
             if state.handle is None:
                 raise
@@ -280,10 +290,23 @@ class ChatHub:
             log.info("chat %s: could not resume (%s); starting a new conversation", chat_id, _one_line(exc))
             self.store.set_handle(chat_id, None)
             link = self._new_link(chat_id, None)
-            await link.open()
+            await self._open(link)
             await self._say(chat_id, texts.CONTEXT_LOST)
         self._links[chat_id] = link
         return link
+
+    async def _open(self, link: ChatLink) -> None:
+        # a session that keeps retrying an unreachable endpoint must not hold the chat forever
+        async with asyncio.timeout(self.options.turn_timeout_s):
+            await link.open()
+
+    async def _make_room(self) -> None:
+        """Close least recently used idle sessions until one more fits (their handles are stored)."""
+        while len(self._links) >= max(1, self.options.max_open_sessions):
+            idle = next((c for c in self._links if c not in self._busy), None)
+            if idle is None:
+                return  # every open session is mid-turn: exceed the cap rather than break a turn
+            await self._close_link(idle)
 
     def _new_link(self, chat_id: int, handle: str | None) -> ChatLink:
         state = self.store.get(chat_id)
