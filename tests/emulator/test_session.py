@@ -149,3 +149,15 @@ async def test_close_fault_uses_the_code(connect, emulator) -> None:
             await client.send(setup_message())
             code, reason = await client.closed()
         assert code == 1011 and "after 1 client messages" in reason
+
+
+async def test_resuming_while_the_old_connection_is_open_closes_the_old_one(connect, emulator) -> None:
+    async with connect() as old:
+        await old.setup(setup_message(**RESUMABLE))
+        [update] = updates(await old.until_key("sessionResumptionUpdate"))
+        async with connect() as new:
+            await new.setup(setup_message(sessionResumption={"handle": update["newHandle"]}))
+            assert await old.closed() == (1000, "Session resumed on another connection")
+            await new.send(text_turn("on the new one"))
+            await new.turn()
+    assert [t.text for t in emulator.conversations[0].turns] == ["on the new one"]

@@ -120,6 +120,20 @@ class Connection:
         if transport is not None:
             transport.abort()
 
+    def supersede(self) -> None:
+        """Another connection resumed this conversation: stop touching its state right now, then close."""
+        if self._closing:
+            return
+        self._closing = True
+        self._cancel_work()
+        self._tasks.append(asyncio.create_task(self._close_superseded()))
+
+    async def _close_superseded(self) -> None:
+        self._close_task = asyncio.create_task(
+            self.ws.close(code=1000, message=close_reason("Session resumed on another connection"))
+        )
+        await asyncio.shield(self._close_task)
+
     def _cancel_work(self) -> None:
         if self._reply is not None:
             self._reply.cancel()
@@ -137,6 +151,8 @@ class Connection:
             await self.close(rejection.code, rejection.reason)
         finally:
             self._cancel_work()
+            if self.conversation is not None and self.conversation.live is self:
+                self.conversation.live = None
             for task in self._tasks:
                 task.cancel()
             if self._close_task is not None:
@@ -181,6 +197,9 @@ class Connection:
         else:
             conversation = self.hub.store.new(self.hub.make_brain(), loop.time())
         conversation.connections += 1
+        if conversation.live is not None and conversation.live is not self:
+            conversation.live.supersede()  # one connection at a time drives a conversation
+        conversation.live = self
         self.conversation, self.config = conversation, config
         self.taker = TurnTaker(config, conversation.state)
         self._configure_vad()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 from rholive.emulator.brains import Brain, UserTurn
 from rholive.emulator.rules import POLICY, Rejection
@@ -22,6 +23,7 @@ class Conversation:
     connections: int = 0
     ended: str | None = None  # why the session ended for good (then its handles are refused)
     handles: deque[str] = field(default_factory=deque)
+    live: Any = None  # the connection driving it now (a resume elsewhere closes that one)
 
     @property
     def turns(self) -> list[UserTurn]:
