@@ -110,7 +110,8 @@ def build_set(sentences: tuple[str, ...], quick: bool, seed: int = 7) -> list[It
         turns = [clauses_of(sentences[i], rng) for i in idx]
         voices = [VOICES[int(rng.integers(len(VOICES)))] for _ in turns]
         gaps = [int(rng.integers(1500, 2501)) for _ in turns]
-        conv = render(turns, voices, gaps)
+        joined = [bool(rng.integers(2)) for _ in turns]
+        conv = render(turns, voices, gaps, joined=joined)
         gain = 10 ** (rng.uniform(-8, 4) / 20)  # speakers near and far from the microphone
         conv = Conversation((conv.pcm * gain).clip(-32768, 32767).astype(np.int16), conv.turns)
         items.append(Item(f"conv{c}", conv, "clean"))
@@ -290,6 +291,7 @@ class Score:
     cpu_s: float = 0.0
     audio_s: float = 0.0
     reasons: dict[str, int] = field(default_factory=dict)
+    pauses: dict[str, list[int]] = field(default_factory=dict)  # "kind/style" -> [pauses, closed in them]
 
 
 def score(conv: Conversation, run: Run, sc: Score) -> None:
@@ -323,6 +325,11 @@ def score(conv: Conversation, run: Run, sc: Score) -> None:
         sc.onset_loss.append(max(0.0, lo - t.start_ms))
         if any(t.start_ms < s.close_ms < t.end_ms for s in covering):  # type: ignore[operator]
             sc.split += 1
+        for (a, b), kind in zip(t.pauses, t.pause_kinds, strict=True):
+            key = f"{kind}/{t.style}"
+            tally = sc.pauses.setdefault(key, [0, 0])
+            tally[0] += 1
+            tally[1] += any(a <= s.close_ms <= b + 150 for s in covering)  # type: ignore[operator]
         nxt = truth[i + 1] if i + 1 < len(truth) else None
         if nxt is not None and any(overlaps(s, nxt.start_ms, nxt.end_ms) for s in covering):
             sc.merged += 1
@@ -352,6 +359,7 @@ def summary(sc: Score) -> dict:
         "model_calls_per_turn": sc.model_calls / n,
         "cpu_per_audio_s": sc.cpu_s / max(sc.audio_s, 1e-9),
         "close_reasons": sc.reasons,
+        "closed_in_pause": {k: {"pauses": v[0], "closed": v[1]} for k, v in sorted(sc.pauses.items())},
     }
 
 

@@ -30,6 +30,7 @@ class Pause:
     speech_ms: float  # voiced time in the turn so far
     probs: list[tuple[float, float]] = field(default_factory=list)  # (pause_ms, p(end of turn)) asked
     tail_slope: float | None = None  # pitch slope of the last voiced ~300 ms, semitones per second
+    start_ms: float = 0.0  # stream position where the pause began
 
 
 class EndpointPolicy(Protocol):

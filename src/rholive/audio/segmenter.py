@@ -201,7 +201,9 @@ class Segmenter:
         if self._speaking:
             if p < cfg.silence_threshold:
                 self._speaking = False
-                self._pause = Pause(0.0, (start - self._onset) / SPM, self._speech_n / SPM)
+                self._pause = Pause(
+                    0.0, (start - self._onset) / SPM, self._speech_n / SPM, start_ms=start / SPM
+                )
                 self._pause_start = start
                 self._resume_run = 0
             else:

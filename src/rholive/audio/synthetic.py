@@ -17,6 +17,7 @@ import wave
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import numpy as np
 
@@ -36,13 +37,15 @@ def _cache_dir() -> Path | None:
     return Path(d) if d else None
 
 
-def espeak(text: str, voice: str = "en-us", wpm: int = 165, pitch: int = 50) -> np.ndarray:
+def espeak(
+    text: str, voice: str = "en-us", wpm: int = 165, pitch: int = 50, ssml: bool = False
+) -> np.ndarray:
     """Say `text` with espeak-ng; int16 mono at 16 kHz, leading and trailing silence trimmed.
 
     Results are cached on disk when RHOLIVE_SPEECH_CACHE names a directory (tests and the
     benchmark synthesise the same clauses many times).
     """
-    key = hashlib.sha1(f"{voice}|{wpm}|{pitch}|{text}".encode()).hexdigest()[:20]
+    key = hashlib.sha1(f"{voice}|{wpm}|{pitch}|{ssml}|{text}".encode()).hexdigest()[:20]
     cache = _cache_dir()
     if cache is not None:
         hit = cache / f"{key}.npy"
@@ -51,7 +54,18 @@ def espeak(text: str, voice: str = "en-us", wpm: int = 165, pitch: int = 50) -> 
     if not have_espeak():
         raise EspeakMissing("espeak-ng is not installed (apt-get install espeak-ng)")
     proc = subprocess.run(
-        ["espeak-ng", "-v", voice, "-s", str(wpm), "-p", str(pitch), "--stdout", text],
+        [
+            "espeak-ng",
+            *(["-m"] if ssml else []),
+            "-v",
+            voice,
+            "-s",
+            str(wpm),
+            "-p",
+            str(pitch),
+            "--stdout",
+            text,
+        ],
         capture_output=True,
         check=True,
     )
@@ -102,6 +116,8 @@ class TruthTurn:
     text: str
     pauses: list[tuple[float, float]] = field(default_factory=list)  # silences inside the turn
     hesitations: int = 0  # pauses after an unfinished clause
+    pause_kinds: list[str] = field(default_factory=list)  # "hesitation" or "clause", per pause
+    style: str = "joined"  # "joined" (one utterance with breaks) or "fragments"
 
 
 @dataclass
@@ -117,37 +133,98 @@ class Conversation:
         return self.pcm.astype("<i2").tobytes()
 
 
+def _quiet_runs(pcm: np.ndarray, frame: int = 80, floor_dbfs: float = -50.0) -> list[tuple[int, int]]:
+    """(start, end) sample positions of runs of frames under `floor_dbfs`."""
+    n = len(pcm) // frame
+    x = pcm[: n * frame].astype(np.float64).reshape(n, frame)
+    quiet = 20 * np.log10(np.sqrt((x * x).mean(axis=1)) / 32768.0 + 1e-12) < floor_dbfs
+    runs, start = [], None
+    for i, q in enumerate(quiet):
+        if q and start is None:
+            start = i
+        elif not q and start is not None:
+            runs.append((start * frame, i * frame))
+            start = None
+    return runs
+
+
+def say_joined(clauses: Sequence[Clause], v: Voice) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """The whole sentence in one espeak utterance with SSML breaks between the clauses, so the
+    intonation runs on across each pause as in fluent speech. Returns the audio and where the
+    breaks landed (the longest quiet runs; espeak's break lengths are close to the asked ones)."""
+    body = "".join(
+        escape(c.text) + (f' <break time="{c.pause_after_ms}ms"/> ' if j < len(clauses) - 1 else "")
+        for j, c in enumerate(clauses)
+    )
+    pcm = espeak(f"<speak>{body}</speak>", v.name, v.wpm, v.pitch, ssml=True)
+    k = len(clauses) - 1
+    runs = sorted(_quiet_runs(pcm), key=lambda r: r[1] - r[0], reverse=True)[:k]
+    if len(runs) < k or any(
+        b - a < 0.6 * 16 * c.pause_after_ms for (a, b), c in zip(sorted(runs), clauses[:-1], strict=True)
+    ):
+        raise LookupError(f"could not find the pauses espeak made in {body!r}")
+    return pcm, sorted(runs)
+
+
+def say_fragments(clauses: Sequence[Clause], v: Voice) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Each clause its own utterance (so each ends like a finished statement), exact silences."""
+    parts: list[np.ndarray] = []
+    pauses: list[tuple[int, int]] = []
+    pos = 0
+    for j, c in enumerate(clauses):
+        speech = espeak(c.text, v.name, v.wpm, v.pitch)
+        parts.append(speech)
+        pos += len(speech)
+        if j < len(clauses) - 1:
+            n = c.pause_after_ms * RATE // 1000
+            parts.append(np.zeros(n, dtype=np.int16))
+            pauses.append((pos, pos + n))
+            pos += n
+    return np.concatenate(parts), pauses
+
+
 def render(
     turns: Sequence[Sequence[Clause]],
     voices: Sequence[Voice] | Voice = Voice(),
     gaps_ms: Sequence[int] | int = 1500,
     lead_ms: int = 1000,
     tail_ms: int = 2500,
+    joined: Sequence[bool] | bool = True,
 ) -> Conversation:
-    """Lay the turns out in time: `lead_ms` of silence, turn, gap, turn, ..., `tail_ms`."""
+    """Lay the turns out in time: `lead_ms` of silence, turn, gap, turn, ..., `tail_ms`.
+
+    `joined` (per turn): say the sentence as one utterance with breaks (fluent prosody), or each
+    clause as its own utterance (a speaker trailing off at every pause).
+    """
     voice_list = [voices] * len(turns) if isinstance(voices, Voice) else list(voices)
     gap_list = [gaps_ms] * len(turns) if isinstance(gaps_ms, int) else list(gaps_ms)
+    join_list = [joined] * len(turns) if isinstance(joined, bool) else list(joined)
     parts: list[np.ndarray] = [np.zeros(lead_ms * RATE // 1000, dtype=np.int16)]
     pos = len(parts[0])
     truth: list[TruthTurn] = []
+    ms = 1000 / RATE
     for i, clauses in enumerate(turns):
         v = voice_list[i % len(voice_list)]
-        start = pos
-        pauses: list[tuple[float, float]] = []
-        hes = 0
-        for j, c in enumerate(clauses):
-            speech = espeak(c.text, v.name, v.wpm, v.pitch)
-            parts.append(speech)
-            pos += len(speech)
-            if j < len(clauses) - 1:
-                sil = np.zeros(c.pause_after_ms * RATE // 1000, dtype=np.int16)
-                pauses.append((pos * 1000 / RATE, (pos + len(sil)) * 1000 / RATE))
-                hes += c.unfinished
-                parts.append(sil)
-                pos += len(sil)
+        join = join_list[i % len(join_list)] and len(clauses) > 1
+        try:
+            speech, breaks = (say_joined if join else say_fragments)(clauses, v)
+        except LookupError:  # this voice ran a break into a soft sound: say it clause by clause
+            join = False
+            speech, breaks = say_fragments(clauses, v)
+        kinds = ["hesitation" if c.unfinished else "clause" for c in clauses[:-1]]
         truth.append(
-            TruthTurn(start * 1000 / RATE, pos * 1000 / RATE, " ".join(c.text for c in clauses), pauses, hes)
+            TruthTurn(
+                pos * ms,
+                (pos + len(speech)) * ms,
+                " ".join(c.text for c in clauses),
+                [((pos + a) * ms, (pos + b) * ms) for a, b in breaks],
+                sum(c.unfinished for c in clauses[:-1]),
+                kinds,
+                "joined" if join else "fragments",
+            )
         )
+        parts.append(speech)
+        pos += len(speech)
         after = gap_list[i % len(gap_list)] if i < len(turns) - 1 else tail_ms
         parts.append(np.zeros(after * RATE // 1000, dtype=np.int16))
         pos += after * RATE // 1000
@@ -186,8 +263,12 @@ BABBLE_LINES = (
 BABBLE_VOICES = (Voice("en-gb", 175, 40), Voice("en-us+f3", 160, 60), Voice("en-gb-x-rp+m3", 150, 45))
 
 
-def babble_noise(n: int, rng: np.random.Generator, talkers: int = 4) -> np.ndarray:
-    """Several espeak talkers at once, looped and offset at random: speech-like noise, unit RMS."""
+def babble_noise(n: int, rng: np.random.Generator, talkers: int = 16) -> np.ndarray:
+    """A crowd of espeak talkers, looped and offset at random: speech-like noise, unit RMS.
+
+    Sixteen talkers blur into a cafeteria murmur; with four or fewer the background is competing
+    speech, which any VAD (rightly) hears as speech.
+    """
     out = np.zeros(n)
     for k in range(talkers):
         v = BABBLE_VOICES[k % len(BABBLE_VOICES)]

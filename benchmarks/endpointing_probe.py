@@ -1,0 +1,158 @@
+"""Tuning aid for the end-of-turn policy: what smart-turn says at each point of each pause.
+
+    uv run python benchmarks/endpointing_probe.py [--set dev] [--out PATH]
+
+Runs our segmenter over the benchmark set with a recording policy that asks the model on a grid
+of pause lengths and never closes before 1 s of silence. Every pause is labelled from the ground
+truth (`end` of a turn, `hesitation` or `clause` pause inside a sentence, `other`: a dip inside
+speech or noise) and saved with its model answers, the turn's length so far and the pitch slope
+of its last syllables. `simulate()` then replays any policy over these records in milliseconds,
+which is how the thresholds in `AdaptivePolicy` were chosen (on the dev set; the README figures
+come from the test set).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from endpointing import build_set
+from endpointing_corpus import split_set
+
+from rholive.audio.endpointing import Pause, Verdict
+from rholive.audio.segmenter import Segmenter, SegmenterConfig
+from rholive.audio.synthetic import RATE
+
+GRID = (96, 160, 224, 288, 352, 416, 480, 544, 608, 704, 800)
+
+
+@dataclass
+class Recorder:
+    grid: tuple[int, ...] = GRID
+    close_ms: float = 1000.0
+    uses_model: bool = True
+    seen: list[Pause] = field(default_factory=list)
+
+    def decide(self, pause: Pause) -> Verdict:
+        if not pause.probs and (not self.seen or self.seen[-1] is not pause):
+            self.seen.append(pause)
+        if pause.pause_ms >= self.close_ms:
+            return Verdict.SILENCE
+        k = len(pause.probs)
+        if k < len(self.grid) and pause.pause_ms >= self.grid[k]:
+            return Verdict.ASK
+        return Verdict.WAIT
+
+
+def label(pause: Pause, turns) -> str:
+    s = pause.start_ms
+    for t in turns:
+        if t.end_ms - 80 <= s <= t.end_ms + 300:
+            return "end"
+        for (a, b), kind in zip(t.pauses, t.pause_kinds, strict=True):
+            if a - 80 <= s <= b:
+                return kind
+    return "other"
+
+
+def probe(set_name: str) -> list[dict]:
+    records = []
+    for it in build_set(split_set(set_name), quick=False):
+        rec = Recorder()
+        seg = Segmenter(SegmenterConfig(policy=rec))
+        raw = it.conv.to_bytes()
+        step = 320
+        for k in range(0, len(it.conv.pcm), step):
+            seg.push(raw[2 * k : 2 * (k + step)], k * 1000 / RATE)
+        seg.finish()
+        for p in rec.seen:
+            lab = label(p, it.conv.turns)
+            t_end = next(
+                (t.end_ms for t in it.conv.turns if t.end_ms - 80 <= p.start_ms <= t.end_ms + 300), None
+            )
+            records.append(
+                {
+                    "rec": f"{it.name} {it.noise}",
+                    "label": lab,
+                    "start_ms": p.start_ms,
+                    "length_ms": p.pause_ms,
+                    "turn_ms": p.turn_ms,
+                    "speech_ms": p.speech_ms,
+                    "tail_slope": p.tail_slope,
+                    "probs": p.probs,
+                    "true_end_ms": t_end,
+                }
+            )
+        print(f"{it.name} {it.noise}: {len(rec.seen)} pauses", file=sys.stderr)
+    return records
+
+
+def simulate(records: list[dict], policy, model_ms: float = 50.0, window_ms: float = 32.0) -> dict:
+    """Replay `policy` over recorded pauses: closes at `end` pauses give latencies, closes at
+    any other pause are splits. Only checkpoints on the probe's grid can be answered."""
+    lat, splits, inner, ends = [], 0, 0, 0
+    for r in records:
+        answers = {round(a): p for a, p in r["probs"]}
+        pause = Pause(0.0, r["turn_ms"], r["speech_ms"], tail_slope=r["tail_slope"], start_ms=r["start_ms"])
+        closed_at = None
+        asked = False
+        t = window_ms
+        while t <= r["length_ms"] + 1e-6:
+            pause.pause_ms = t
+            for _ in range(16):
+                v = policy.decide(pause)
+                if v is Verdict.ASK:
+                    key = min(answers, key=lambda a: abs(a - t)) if answers else None
+                    if key is None or abs(key - t) > window_ms:
+                        raise ValueError(f"checkpoint {t} ms not on the probe grid")
+                    pause.probs.append((t, answers[key]))
+                    asked = True
+                    continue
+                break
+            if v in (Verdict.END_OF_TURN, Verdict.SILENCE):
+                closed_at = (t, v, asked and v is Verdict.END_OF_TURN)
+                break
+            t += window_ms
+        if r["label"] == "end":
+            ends += 1
+            if closed_at is not None:
+                at, _, by_model = closed_at
+                lat.append(r["start_ms"] + at - r["true_end_ms"] + (model_ms if by_model else 0.0))
+        elif r["label"] in ("hesitation", "clause", "other"):
+            if r["label"] != "other":
+                inner += 1
+            if closed_at is not None:
+                splits += 1
+    return {
+        "p50": float(np.percentile(lat, 50)) if lat else None,
+        "p90": float(np.percentile(lat, 90)) if lat else None,
+        "ends": ends,
+        "closed_ends": len(lat),
+        "splits": splits,
+        "inner_pauses": inner,
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--set", default="dev", choices=("dev", "test", "all"))
+    ap.add_argument("--out", default="/tmp/endpointing_probe.json")
+    args = ap.parse_args()
+    records = probe(args.set)
+    Path(args.out).write_text(json.dumps(records))
+    print(f"wrote {len(records)} pauses to {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+
+__all__ = ["replace", "simulate"]
