@@ -50,6 +50,8 @@ class Refusals:
         if last is not None and now - last < REFUSAL_REPEAT_S:
             return
         self._told[chat_id] = now
+        if len(self._told) > 10_000:  # many strangers: forget those told long enough ago
+            self._told = {c: t for c, t in self._told.items() if now - t < REFUSAL_REPEAT_S}
         log.info("refused chat %s (not on the allow-list)", chat_id)
         task = asyncio.create_task(self._tell(chat_id))
         self._tasks.add(task)
