@@ -151,7 +151,7 @@ async def test_audio_reply_is_24khz_pcm_with_transcription(connect) -> None:
     assert len(blobs) >= 2 and {b["mimeType"] for b in blobs} == {"audio/pcm;rate=24000"}
     pcm = b"".join(base64.b64decode(b["data"]) for b in blobs)
     transcript = "".join(dig(m, "serverContent", "outputTranscription", "text") or "" for m in got)
-    assert "2.0" in transcript  # the echo says how much audio it heard
+    assert transcript.strip()  # what was spoken, as text (its wording is the brain's business)
     usage = got[-1]["usageMetadata"]
     assert usage["promptTokensDetails"] == [{"modality": "AUDIO", "tokenCount": 50}]
     spoken_s = len(pcm) / 2 / 24000
