@@ -15,6 +15,7 @@ import pytest
 from rholive.audio.codec import decode_pcm16, duration_s, encode_ogg_opus
 from rholive.config import Settings
 from rholive.emulator import Emulator, EmulatorOptions
+from rholive.emulator.brains import Action, Say, UserTurn
 from rholive.live import Endpoint
 from rholive.telegram import ChatOptions, PacingOptions, VoiceNoteBot
 
@@ -61,9 +62,24 @@ def note(make_note: Callable[[str], Note]) -> Note:
     return make_note("Hello, what is the weather like today?")
 
 
+class HeardBrain:
+    """Answers with what it received, so tests do not depend on the echo brain's wording."""
+
+    def respond(self, turn: UserTurn, history: list[UserTurn]) -> list[Action]:
+        heard = turn.text or f"{turn.audio_seconds:.2f} seconds of audio"
+        return [Say(f"Turn {turn.number}: I heard {heard}.")]
+
+    def after_tool(self, name: str, args: dict, response: dict) -> list[Action]:
+        return [Say(f"{name} answered.")]
+
+
+def emulator_with(**kwargs: Any) -> EmulatorOptions:
+    return EmulatorOptions(brain=HeardBrain(), **kwargs)
+
+
 @pytest.fixture
 def emulator_options() -> EmulatorOptions:
-    return EmulatorOptions()
+    return emulator_with()
 
 
 @pytest.fixture
