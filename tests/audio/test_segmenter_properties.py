@@ -50,7 +50,7 @@ configs = st.builds(
     resume_ms=st.floats(10, 200),
     preroll_ms=st.floats(0, 800),
     chunk_ms=st.floats(10, 300),
-    max_turn_ms=st.floats(200, 6000),
+    max_turn_ms=st.floats(500, 6000),
     policy=policies,
 )
 
@@ -139,3 +139,14 @@ def test_framing_does_not_change_the_decisions(cfg, parts, seed, cuts):
     whole = run(cfg, pcm, [len(pcm)], 0.0)
     framed = run(cfg, pcm, cuts, 0.0)
     assert whole == framed
+
+
+def test_config_rejects_settings_that_cannot_work():
+    import pytest
+
+    with pytest.raises(ValueError, match="max_turn_ms"):
+        SegmenterConfig(open_ms=300, max_turn_ms=350)
+    with pytest.raises(ValueError, match="threshold"):
+        SegmenterConfig(speech_threshold=0.3, silence_threshold=0.5)
+    with pytest.raises(ValueError, match="positive"):
+        SegmenterConfig(chunk_ms=0)

@@ -6,6 +6,8 @@ Computed only when a pause reaches its first model checkpoint, never per frame.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 RATE = 16000
@@ -33,22 +35,25 @@ def pitch_track(x: np.ndarray, frame: int = 640, hop: int = 160, fmin: float = 7
     return np.array(times), np.array(f0s)
 
 
-def tail_slope(x: np.ndarray, span_ms: float = 350.0) -> float | None:
-    """Slope (semitones per second) of the pitch over the last voiced `span_ms` of `x`.
+@dataclass(frozen=True)
+class EndCues:
+    """How the speech before a pause ended, in semitones relative to the speaker's own pitch."""
 
-    None when fewer than four voiced frames were found (whispers, fricative endings, noise).
-    """
-    t, f0 = pitch_track(x[-int(0.8 * RATE) :])
-    if len(t) < 4:
-        return None
-    keep = t >= t[-1] - span_ms / 1000.0
-    t, f0 = t[keep], f0[keep]
-    if len(t) < 4:
-        return None
+    level: float | None  # last syllables' pitch minus the turn's median pitch (finished: low)
+    slope: float | None  # pitch slope over the last ~350 ms, semitones per second (finished: falling)
+
+
+def end_cues(x: np.ndarray, span_ms: float = 350.0) -> EndCues:
+    """Pitch cues of the turn audio `x` (int16, 16 kHz, ending where the pause began)."""
+    t, f0 = pitch_track(x[-4 * RATE :])
+    if len(t) < 6:
+        return EndCues(None, None)
     st = 12.0 * np.log2(f0 / np.median(f0))
-    # Octave errors of the autocorrelation would dominate a least-squares fit: drop them.
-    ok = np.abs(st) < 7.0
-    if ok.sum() < 4:
-        return None
-    slope = np.polyfit(t[ok], st[ok], 1)[0]
-    return float(slope)
+    ok = np.abs(st) < 8.0  # drop octave errors of the autocorrelation
+    t, st = t[ok], st[ok]
+    if len(t) < 6:
+        return EndCues(None, None)
+    level = float(np.median(st[-3:]))
+    keep = t >= t[-1] - span_ms / 1000.0
+    slope = float(np.polyfit(t[keep], st[keep], 1)[0]) if keep.sum() >= 4 else None
+    return EndCues(level, slope)
