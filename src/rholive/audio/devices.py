@@ -258,6 +258,13 @@ class Capture:
         self._thread: threading.Thread | None = None
         self._finished = False
 
+    def clock_ms(self, t_ms: int) -> float | None:
+        """Where stream position `t_ms` falls on `time.monotonic()` in ms (None before the first block): the
+        clock `Speaker.on_played` reports on, for the echo guard. Approximate by the device's input latency."""
+        if self.started_at is None:
+            return None
+        return self.started_at * 1000 - self.chunk_ms + t_ms
+
     async def start(self) -> Capture:
         if self._thread is not None:
             return self
