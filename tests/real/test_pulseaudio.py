@@ -37,15 +37,41 @@ def envelope(pcm: bytes, frame: int = 160) -> np.ndarray:
     return x[: x.size // frame * frame].reshape(-1, frame).mean(axis=1)
 
 
-def best_correlation(reference: np.ndarray, captured: np.ndarray) -> float:
-    """Highest Pearson correlation of the reference envelope against any stretch of the captured one."""
+def heard_all(chunks: list[bytes]) -> bool:
+    """Speech was captured and has been followed by a second of digital silence: the monitor delivers with
+    its own latency, so wait for the content, not for the clock."""
+    levels = [rms_dbfs(pcm) for pcm in chunks]
+    return any(v > -40 for v in levels) and len(levels) > 10 and all(v < -80 for v in levels[-10:])
+
+
+def best_match(reference: np.ndarray, captured: np.ndarray) -> tuple[float, int]:
+    """Highest Pearson correlation of the reference envelope against any stretch of the captured one, and
+    where that stretch starts."""
     ref = (reference - reference.mean()) / reference.std()
-    best = -1.0
+    best, where = -1.0, -1
     for lag in range(captured.size - ref.size + 1):
         window = captured[lag : lag + ref.size]
         if window.std() > 0:
-            best = max(best, float(np.mean(ref * (window - window.mean()) / window.std())))
-    return best
+            score = float(np.mean(ref * (window - window.mean()) / window.std()))
+            if score > best:
+                best, where = score, lag
+    return best, where
+
+
+def assert_same_speech(reference_pcm: bytes, captured_pcm: bytes) -> None:
+    """Every fifth of the reference speech is found in the capture, in order. Matching the parts separately
+    tolerates the odd 10-20 ms glitch a loaded CI machine causes, which would shift one whole-file match."""
+    env_ref, env_cap = envelope(reference_pcm), envelope(captured_pcm)
+    voiced = np.flatnonzero(env_ref > 0.05 * env_ref.max())
+    env_ref = env_ref[voiced[0] : voiced[-1] + 1]
+    starts = []
+    for part in np.array_split(env_ref, 5):
+        score, where = best_match(part, env_cap)
+        assert score > 0.9
+        starts.append(where)
+    assert starts == sorted(starts) and len(set(starts)) == 5
+    loud = np.flatnonzero(env_cap > 0.05 * env_cap.max())
+    assert (loud[-1] - loud[0] + 1) / 100 == pytest.approx(env_ref.size / 100, abs=0.2)
 
 
 def test_lists_monitor_as_them_and_mics_as_me(pulse: PulseDaemon) -> None:
@@ -85,28 +111,20 @@ async def test_captures_speech_played_into_the_sink(pulse: PulseDaemon, speech_w
     async with asyncio.timeout(60), capture(MONITOR, label="them") as source:
         assert source.label == "them"
         player: asyncio.subprocess.Process | None = None
-        after_end = 0
         async for t_ms, pcm in source:
             chunks.append((t_ms, pcm))
             if player is None:  # the stream runs: start speaking into the sink
                 player = await asyncio.create_subprocess_exec(
                     require_tool("paplay"), f"--device={SINK}", str(speech_wav)
                 )
-            elif player.returncode is not None:
-                after_end += 1
-                if after_end == 10:  # one more second of audio after paplay finished
-                    break
+            elif player.returncode is not None and heard_all([pcm for _, pcm in chunks]):
+                break
         assert player is not None and await player.wait() == 0
     # timestamps are the stream position: consecutive 100 ms chunks
     assert [t for t, _ in chunks] == [i * 100 for i in range(len(chunks))]
     assert all(len(pcm) == 3200 for _, pcm in chunks)
     captured = b"".join(pcm for _, pcm in chunks)
-    env_ref, env_cap = envelope(reference), envelope(captured)
-    loud = env_cap > 0.05 * env_cap.max()
-    active_s = (np.flatnonzero(loud)[-1] - np.flatnonzero(loud)[0]) / 100
-    ref_loud = np.flatnonzero(env_ref > 0.05 * env_ref.max())
-    assert active_s == pytest.approx((ref_loud[-1] - ref_loud[0]) / 100, abs=0.2)
-    assert best_correlation(env_ref, env_cap) > 0.9
+    assert_same_speech(reference, captured)
 
 
 async def test_device_disappearing_ends_the_stream_with_a_reason(pulse: PulseDaemon) -> None:
@@ -138,21 +156,17 @@ async def test_speaker_plays_a_reply_heard_on_the_monitor(pulse: PulseDaemon, sp
     async with asyncio.timeout(60), capture(MONITOR, label="them") as source:
         async with Speaker(SINK, on_played=lambda _t, _ms, level: played.append(level)) as speaker:
             assert speaker.name == "Null Output"
-            quiet_after = 0
             async for _t, pcm in source:
                 chunks.append(pcm)
                 if len(chunks) == 1:
                     for i in range(0, len(reply), 4800):  # 100 ms network pieces
                         speaker.feed(reply[i : i + 4800])
                     speaker.end_of_reply()
-                elif speaker.stats.played_ms >= 1000 * len(reply) / 48000 and not speaker.audible:
-                    quiet_after += 1
-                    if quiet_after == 10:
-                        break
+                elif speaker.stats.played_ms >= 1000 * len(reply) / 48000 and heard_all(chunks):
+                    break
     assert speaker.stats.underruns == 0 and speaker.end_reason == "stopped"
     assert max(played) > -40  # the echo guard is told what is audible
-    env_ref, env_cap = envelope(decode_pcm16(speech_wav, rate=16000)), envelope(b"".join(chunks))
-    assert best_correlation(env_ref, env_cap) > 0.9
+    assert_same_speech(decode_pcm16(speech_wav, rate=16000), b"".join(chunks))
 
 
 async def test_speaker_flush_cuts_the_reply(pulse: PulseDaemon) -> None:

@@ -118,8 +118,8 @@ OnPlayed = Callable[[float, int, float], None]
 class Speaker:
     """Plays replies on an output device through a `PlaybackBuffer`, from a writer thread.
 
-    The device gets one `chunk_ms` block at a time (silence when nothing is queued), so a flush is heard
-    within about one chunk plus the device's own latency. `on_played(monotonic_s, chunk_ms, level_dbfs)` is
+    The device gets one `chunk_ms` block at a time (silence when nothing is queued) and holds at most
+    `device_buffer_ms`, so a flush is heard within that plus the device's own latency. `on_played(monotonic_s, chunk_ms, level_dbfs)` is
     called from the writer thread for every block written, which is what the echo guard needs to know; use
     `loop.call_soon_threadsafe` in it to reach asyncio code.
     """
@@ -132,9 +132,11 @@ class Speaker:
         device_rate: int = 48000,
         chunk_ms: int = 20,
         prebuffer_ms: int = 80,
+        device_buffer_ms: int = 100,
         on_played: OnPlayed | None = None,
     ) -> None:
         self.device_spec = device
+        self.device_buffer_ms = device_buffer_ms
         self.rate = rate
         self.device_rate = device_rate
         self.buffer = PlaybackBuffer(rate, chunk_ms, prebuffer_ms)
@@ -212,7 +214,9 @@ class Speaker:
 
     def _run(self, sc: Any, speaker_id: str, report: Callable[[BaseException | None], None]) -> None:
         chunk_ms = self.buffer.chunk_ms
-        block = self.device_rate * chunk_ms // 1000
+        # The device holds a few chunks: one 20 ms chunk alone underruns whenever this thread waits for the
+        # GIL (VAD inference runs in the same process); a few cost that much latency on a flush.
+        block = self.device_rate * max(chunk_ms, self.device_buffer_ms) // 1000
         try:
             player = sc.get_speaker(speaker_id).player(samplerate=self.device_rate, blocksize=block)
             player.__enter__()
