@@ -85,7 +85,9 @@ def test_lists_monitor_as_them_and_mics_as_me(pulse: PulseDaemon) -> None:
     assert find_device(by_id[MONITOR].index).id == MONITOR
     assert find_device("monitor of null").id == MONITOR
     lines = describe_devices(devices)
-    assert any("them" in line and "Monitor of Null Output" in line for line in lines)
+    assert any(" them " in line and "Monitor of Null Output" in line for line in lines)
+    assert any(" me " in line and "test_mic" in line for line in lines)
+    assert any(" out " in line and "Null Output" in line and SINK in line for line in lines)
 
 
 def test_missing_device_is_one_clear_error(pulse: PulseDaemon) -> None:

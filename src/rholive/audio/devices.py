@@ -56,7 +56,7 @@ def soundcard_module() -> ModuleType:
     try:
         import soundcard
     except Exception as exc:  # soundcard asserts at import when no server answers
-        raise AudioDeviceError(f"no sound server reachable (PulseAudio/PipeWire): {_why(exc)}") from None
+        raise AudioDeviceError(_no_server(exc)) from None
     pulse = sys.modules.get("soundcard.pulseaudio")
     if pulse is None:  # Windows / macOS backends need no reconnecting
         return soundcard
@@ -66,7 +66,7 @@ def soundcard_module() -> ModuleType:
         try:
             pulse._pulse = pulse._PulseAudio()
         except Exception as exc:
-            raise AudioDeviceError(f"no sound server reachable (PulseAudio/PipeWire): {_why(exc)}") from None
+            raise AudioDeviceError(_no_server(exc)) from None
         _backend_env = env
     return soundcard
 
@@ -80,6 +80,15 @@ def server_ok() -> bool:
 def _pulse_ready(pulse: Any) -> bool:
     conn = pulse._pulse
     return conn._pa_context_get_state(conn.context) == pulse._pa.PA_CONTEXT_READY
+
+
+def _no_server(exc: BaseException) -> str:
+    where = os.environ.get("PULSE_SERVER")
+    detail = (
+        "" if isinstance(exc, AssertionError) else f": {_why(exc)}"
+    )  # soundcard's bare assert says nothing
+    target = f" at {where}" if where else ""
+    return f"no sound server reachable: could not connect to PulseAudio/PipeWire{target}{detail}"
 
 
 def _why(exc: BaseException) -> str:
@@ -132,11 +141,15 @@ def _monitor_of(speaker: Any, loopbacks: list[tuple[str, str]]) -> str | None:
 
 
 def describe_devices(devices: list[AudioDevice] | None = None) -> list[str]:
-    """Lines for `rholive devices` (`*` marks the defaults)."""
+    """Lines for `rholive devices`: inputs (`me` / `them`, with the index `--mic`/`--system` take), then
+    outputs (`out`); `*` marks the defaults."""
     devices = list_devices() if devices is None else devices
-    if not devices:
-        return ["no audio input devices found"]
-    return [d.describe() for d in devices]
+    lines = [d.describe() for d in devices] or ["no audio input devices found"]
+    speakers = _safe(list_speakers) or []
+    for spk in speakers:
+        star = "*" if spk.default else " "
+        lines.append(f"{spk.index:>2} {star} out  {spk.name}  ({spk.id}, {spk.channels} ch)")
+    return lines
 
 
 def find_device(spec: str | int | None = None, label: Label = "me") -> AudioDevice:
