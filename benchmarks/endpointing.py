@@ -8,9 +8,10 @@ hesitations after unfinished clauses), turns are 1.5-2.5 s apart. Each conversat
 and with generated noise (pink, brown, babble) at 10-20 dB SNR. The ground truth comes from the
 construction. For every method it measures:
 
-- latency: from the true end of a turn's speech to TurnClose (activityEnd), p50 / p90; the
-  CPU time the gate spent in the frame that closed the turn is added (that is how late the
-  decision would be in real time: a model call at the closing checkpoint delays it);
+- latency: from the true end of a turn's speech to the TurnClose (activityEnd) of the turn that
+  carries it, p50 / p90 (a merged turn's close comes after the next turn: it counts, as the
+  model waits that long); the CPU time the gate spent in the frame that closed the turn is
+  added (that is how late the decision would be in real time);
 - split: share of turns with a close strictly inside the sentence;
 - merged: share of turns still open when the next turn starts;
 - missed: share of turns no turn overlapped; false: turns opened where nobody spoke (per minute);
@@ -270,7 +271,7 @@ def methods(include_pipecat: bool = True) -> list[Method]:
     ]
     if include_pipecat:
         ms.append(PipecatMethod())
-    ms.append(GateMethod("ours (Silero + adaptive smart-turn)", lambda: Segmenter(SegmenterConfig())))
+    ms.append(GateMethod("ours (Silero + pitch cues + smart-turn)", lambda: Segmenter(SegmenterConfig())))
     return ms
 
 
@@ -332,8 +333,7 @@ def score(conv: Conversation, run: Run, sc: Score) -> None:
             tally[1] += any(a <= s.close_ms <= b + 150 for s in covering)  # type: ignore[operator]
         nxt = truth[i + 1] if i + 1 < len(truth) else None
         if nxt is not None and any(overlaps(s, nxt.start_ms, nxt.end_ms) for s in covering):
-            sc.merged += 1
-            continue
+            sc.merged += 1  # its latency below runs to the close after the next turn: it counts
         at_end = [s for s in covering if span(s)[0] <= t.end_ms <= s.close_ms]  # type: ignore[operator]
         if at_end:
             s = at_end[0]
@@ -386,6 +386,19 @@ def table(rows: list[tuple[str, str, dict]]) -> str:
             f"| {fmt(s['false_per_min'], 'x')} | {fmt(s['onset_loss_p50_ms'], 'ms')}/{fmt(s['onset_loss_max_ms'], 'ms')} "
             f"| {fmt(s['model_calls_per_turn'], 'x')} |"
         )
+    return "\n".join(lines)
+
+
+def pause_table(results: dict) -> str:
+    """How many pauses inside sentences each method closed a turn in, by kind of pause."""
+    kinds = sorted({k for m in results.values() for k in m["all"]["closed_in_pause"]})
+    lines = ["| method | " + " | ".join(kinds) + " |", "|" + "---|" * (len(kinds) + 1)]
+    for name, m in results.items():
+        cells = []
+        for k in kinds:
+            c = m["all"]["closed_in_pause"].get(k, {"pauses": 0, "closed": 0})
+            cells.append(f"{c['closed']}/{c['pauses']}")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -464,6 +477,11 @@ def main(argv: list[str] | None = None) -> int:
     }
     results["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version()}
     md = table(rows)
+    md += (
+        "\n\nPauses inside a sentence where the turn was closed (closed/pauses; `fragments`: each clause"
+        " said as its own utterance, so it ends like a finished statement; `joined`: one fluent"
+        " utterance with breaks):\n\n" + pause_table(results["methods"])
+    )
     cpu = results["cpu"]
     md += (
         f"\n\nCPU of our segmenter (process time per second of audio, 1 onnxruntime thread): "

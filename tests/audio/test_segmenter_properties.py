@@ -150,3 +150,17 @@ def test_config_rejects_settings_that_cannot_work():
         SegmenterConfig(speech_threshold=0.3, silence_threshold=0.5)
     with pytest.raises(ValueError, match="positive"):
         SegmenterConfig(chunk_ms=0)
+
+
+def test_a_long_capture_break_ends_the_open_turn_where_the_audio_stopped():
+    seg = Segmenter(SegmenterConfig(policy=SilencePolicy(500)), vad=LoudVad(), turn_model=hashed_turn_model)
+    loud = (np.random.default_rng(0).standard_normal(16000) * 4000).astype("<i2").tobytes()
+    out = seg.push(loud, 0.0)
+    assert any(isinstance(d, TurnOpen) for d in out)
+    out = seg.push(loud, 60_000.0)  # a minute later: the device came back
+    closes = [d for d in out if isinstance(d, TurnClose)]
+    assert closes == [TurnClose(1000.0, "stream_end", "me")]
+    opens = [d for d in out if isinstance(d, TurnOpen)]
+    assert len(opens) == 1 and opens[0].onset_ms >= 60_000.0
+    audio = [d for d in out if isinstance(d, SendAudio)]
+    assert all(d.t_ms >= 60_000.0 for d in audio[1:])

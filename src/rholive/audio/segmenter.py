@@ -27,6 +27,8 @@ from rholive.audio.vad import EnergyVad, FrameVad, SileroVad, SmartTurn, TurnMod
 RATE = 16000
 SPM = RATE // 1000  # samples per ms
 
+MAX_GAP_FILL_MS = 2000  # capture gaps up to this long count as silence; longer ones end the stream
+
 CloseReason = Literal["end_of_turn", "silence", "max_length", "stream_end"]
 
 
@@ -157,8 +159,13 @@ class Segmenter:
             self._floor = start
         elif start < self._pos - SPM:
             raise ValueError(f"t_ms went backwards: {t_ms} < {self._pos / SPM}")
+        elif start > self._pos + MAX_GAP_FILL_MS * SPM:
+            # A long capture break (device lost, machine suspended): end what was open there and
+            # start again at the new position rather than invent seconds of silence.
+            out += self.finish()
+            self._pos = self._floor = start
         elif start > self._pos + SPM:
-            # A capture gap: fill it with silence so positions stay true to the stream.
+            # A short capture gap: fill it with silence so positions stay true to the stream.
             self._ingest(np.zeros(start - self._pos, dtype=np.int16), out)
         self._ingest(np.frombuffer(pcm, dtype="<i2"), out)
         return out

@@ -11,7 +11,7 @@ needs more, and two segmenters (`me` and `them`) must not fight over the two cor
 from __future__ import annotations
 
 from functools import cache
-from importlib import resources
+from importlib import metadata
 from pathlib import Path
 from typing import Protocol
 
@@ -36,10 +36,15 @@ class TurnModel(Protocol):
     def __call__(self, samples: np.ndarray) -> float: ...
 
 
-def _bundled(package: str, name: str) -> Path:
-    path = Path(str(resources.files(package).joinpath(name)))
+def _bundled(relpath: str) -> Path:
+    """A file inside the installed pipecat-ai wheel, found without importing pipecat (whose
+    import logs a banner and pulls in much more than two model files)."""
+    try:
+        path = Path(str(metadata.distribution("pipecat-ai").locate_file(relpath)))
+    except metadata.PackageNotFoundError as e:
+        raise FileNotFoundError(f"{relpath}: the pipecat-ai package is not installed") from e
     if not path.is_file():
-        raise FileNotFoundError(f"model {name} not found in {package} (is pipecat-ai installed?)")
+        raise FileNotFoundError(f"model file missing from the pipecat-ai install: {path}")
     return path
 
 
@@ -56,11 +61,11 @@ def _session(path: Path):  # -> onnxruntime.InferenceSession (imported lazily: i
 
 
 def silero_model_path() -> Path:
-    return _bundled("pipecat.audio.vad.data", "silero_vad.onnx")
+    return _bundled("pipecat/audio/vad/data/silero_vad.onnx")
 
 
 def smart_turn_model_path() -> Path:
-    return _bundled("pipecat.audio.turn.smart_turn.data", "smart-turn-v3.2-cpu.onnx")
+    return _bundled("pipecat/audio/turn/smart_turn/data/smart-turn-v3.2-cpu.onnx")
 
 
 class SileroVad:
