@@ -84,7 +84,9 @@ class SegmenterConfig:
             raise ValueError("max_turn_ms must leave at least 100 ms after open_ms")
 
 
-def seed_rule(open_voiced_frames: int = 4, close_silence_ms: float = 600.0, max_turn_ms: float = 8000.0):
+def seed_rule(
+    open_voiced_frames: int = 4, close_silence_ms: float = 600.0, max_turn_ms: float = 8000.0
+) -> SegmenterConfig:
     """The seed's segmenter: energy VAD on 20 ms frames, open after `open_voiced_frames` voiced
     frames in a row, close after `close_silence_ms` of silence, cap at `max_turn_ms`. The seed's
     turn began with its first voiced frame (no pre-roll)."""
@@ -263,7 +265,9 @@ class Segmenter:
 
     def _idle_step(self, win: np.ndarray, start: int, speech: bool, out: list[Decision]) -> None:
         self._ring.append((start, win))
-        keep = self._preroll_n + self._open_n + 4 * self.window
+        # an onset run lasts at most (open + a window) of speech, each window followed by up to
+        # `open_dips` quiet ones; keep that much plus the pre-roll
+        keep = self._preroll_n + (self._open_n + self.window) * (1 + self.config.open_dips) + self.window
         while self._ring and start - self._ring[0][0] > keep:
             self._ring.popleft()
         if speech:
