@@ -59,6 +59,7 @@ class FakeBotAPI:
         self._message_ids = itertools.count(1000)
         self._seq = itertools.count(1)
         self._failures: list[_Failure] = []
+        self.voice_forbidden: set[int] = set()  # chats whose privacy settings refuse voice messages
         self._changed = asyncio.Condition()
         self._closing = False
         self._runner: web.AppRunner | None = None
@@ -235,6 +236,9 @@ class FakeBotAPI:
         if method == "sendMessage":
             return _ok(self._message(call.chat_id or 0, text=call.text or ""))
         if method == "sendVoice":
+            if call.chat_id in self.voice_forbidden:
+                call.status = 400
+                return _error(400, "Bad Request: VOICE_MESSAGES_FORBIDDEN")
             if call.voice is None:
                 return _error(400, "Bad Request: there is no voice in the request")
             voice = {"file_id": f"sent-{call.seq}", "file_unique_id": f"s{call.seq}", "duration": 1}

@@ -295,3 +295,21 @@ async def test_least_recently_used_session_is_closed_beyond_the_cap_and_resumes(
     assert sorted(conversations) == ["a1", "b1"]
     assert [t.text for t in conversations["a1"].turns] == ["a1", "a2"]
     assert conversations["a1"].connections == 2  # closed to make room for Bob, then resumed
+
+
+async def test_a_chat_that_refuses_voice_messages_gets_the_transcript(
+    make_bot: Callable, fake: FakeBotAPI, emulator: Emulator, note: Note
+) -> None:
+    fake.voice_forbidden.add(ALICE)
+    async with make_bot(allow=[ALICE]):
+        asked = fake.push_voice(ALICE, note.ogg, duration=2)
+        await fake.wait_for(lambda: fake.sent(ALICE))
+
+    [refused] = [c for c in fake.calls if c.method == "sendVoice"]
+    assert refused.status == 400
+    [answer] = fake.replies(ALICE)
+    assert answer.method == "sendMessage" and answer.reply_to == asked
+    assert (
+        answer.text
+        == f"Turn 1: I heard {emulator.conversations[0].turns[0].audio_seconds:.2f} seconds of audio."
+    )

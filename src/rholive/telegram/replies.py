@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import BufferedInputFile, ReplyParameters
 
 from rholive.audio.codec import encode_ogg_opus
@@ -121,16 +122,25 @@ async def send_reply(
     caption = transcript if 0 < len(transcript) <= CAPTION_LIMIT else None
     for i, note in enumerate(notes):
         first = i == 0
-        await pacer.send(
-            chat_id,
-            lambda n=note, c=(caption if first else None), t=(reply_to if first else None): bot.send_voice(
+        try:
+            await pacer.send(
                 chat_id,
-                BufferedInputFile(n.ogg, filename="reply.ogg"),
-                caption=c,
-                duration=max(1, math.ceil(n.seconds)),
-                reply_parameters=_quote(t),
-            ),
-        )
+                lambda n=note, c=(caption if first else None), t=(reply_to if first else None): (
+                    bot.send_voice(
+                        chat_id,
+                        BufferedInputFile(n.ogg, filename="reply.ogg"),
+                        caption=c,
+                        duration=max(1, math.ceil(n.seconds)),
+                        reply_parameters=_quote(t),
+                    )
+                ),
+            )
+        except TelegramBadRequest as exc:
+            # the user's privacy settings refuse voice messages: they still get the words
+            if "VOICE_MESSAGES_FORBIDDEN" not in str(exc) or not first:
+                raise
+            await send_text(bot, pacer, chat_id, transcript or "(The answer was spoken only.)", reply_to)
+            return 0
     if transcript and caption is None:
         await send_text(bot, pacer, chat_id, transcript)
     return len(notes)
