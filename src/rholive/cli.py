@@ -170,5 +170,51 @@ def emulator(
     _guard(lambda: asyncio.run(serve()))
 
 
+@app.command()
+def devices() -> None:
+    """List microphones (me), system-audio monitors (them) and outputs."""
+
+    def show() -> None:
+        from rholive.audio.devices import describe_devices
+
+        for line in describe_devices():
+            print(line)
+
+    _guard(show)
+
+
+@app.command()
+def telegram(
+    bot_token: Annotated[
+        str | None,
+        typer.Option("--bot-token", help="Bot token (default: $RHOLIVE_BOT_TOKEN).", show_default=False),
+    ] = None,
+    api_url: Annotated[
+        str | None, typer.Option("--api-url", help="Another Bot API server (self-hosted, test fake).")
+    ] = None,
+    allow: Annotated[
+        list[int] | None, typer.Option("--allow", help="Chat id allowed to talk to the bot (repeatable).")
+    ] = None,
+    base_url: BaseUrl = None,
+    api_key: ApiKey = None,
+    model: Model = None,
+    api_version: ApiVersion = None,
+    ca_file: CaFile = None,
+) -> None:
+    """A Telegram bot: voice notes in, spoken and written answers out."""
+    import os
+
+    from rholive.telegram import run_bot
+
+    token = bot_token or os.environ.get("RHOLIVE_BOT_TOKEN")
+    if not token:
+        print("rholive: error: no bot token: pass --bot-token or set RHOLIVE_BOT_TOKEN", file=sys.stderr)
+        raise typer.Exit(2)
+    settings = _settings(
+        base_url=base_url, api_key=api_key, model=model, api_version=api_version, ca_file=ca_file
+    )
+    _guard(lambda: asyncio.run(run_bot(settings, token, api_url, list(allow or []))))
+
+
 if __name__ == "__main__":
     app()
