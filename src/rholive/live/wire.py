@@ -82,7 +82,10 @@ class SetupConfig:
     input_transcription: bool = False
     output_transcription: bool = False
     # session lifetime
-    session_resumption: bool = True  # ask for resumption updates (transparent: with consumed index)
+    session_resumption: bool = True  # ask for resumption updates
+    # transparent: the server also reports lastConsumedClientMessageIndex. The google-genai SDK allows it only
+    # on Vertex; LiveSession turns it off for the Gemini Developer API host and uses a turn-boundary fallback.
+    transparent_resumption: bool = True
     resumption_handle: str | None = None
     compression_trigger_tokens: int | None = None  # contextWindowCompression when not None
     compression_target_tokens: int | None = None
@@ -117,11 +120,13 @@ def setup(config: SetupConfig) -> dict[str, Any]:
         body["inputAudioTranscription"] = {}
     if config.output_transcription:
         body["outputAudioTranscription"] = {}
-    resumption: dict[str, Any] = {"transparent": True} if config.session_resumption else {}
+    resumption: dict[str, Any] = (
+        {"transparent": True} if config.session_resumption and config.transparent_resumption else {}
+    )
     if config.resumption_handle is not None:
         resumption["handle"] = config.resumption_handle
-    if resumption:
-        body["sessionResumption"] = resumption
+    if resumption or config.session_resumption:
+        body["sessionResumption"] = resumption  # {} still asks for resumption updates
     if config.compression_trigger_tokens is not None or config.compression_target_tokens is not None:
         compression: dict[str, Any] = {}
         if config.compression_trigger_tokens is not None:
