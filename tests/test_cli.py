@@ -1,0 +1,119 @@
+"""The commands as a user runs them: real processes, real sockets, stdin/stdout."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+RHOLIVE = [sys.executable, "-m", "rholive.cli"]
+
+
+def env_without_key() -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("GEMINI_API_KEY", "RHOLIVE_API_KEY", "RHOLIVE_BASE_URL")
+    }
+    env["XDG_CONFIG_HOME"] = "/nonexistent-rholive-test"
+    return env
+
+
+def run(args: list[str], stdin: str = "", timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        RHOLIVE + args, input=stdin, capture_output=True, text=True, timeout=timeout, env=env_without_key()
+    )
+
+
+class EmulatorProcess:
+    def __init__(self, *args: str) -> None:
+        self.proc = subprocess.Popen(
+            [*RHOLIVE, "emulator", "--port", "0", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env_without_key(),
+        )
+        assert self.proc.stdout is not None
+        self.first_line = self.proc.stdout.readline().strip()
+        self.url = self.first_line.rsplit(" ", 1)[-1]
+        self.cert = self.proc.stdout.readline().strip().rsplit(" ", 1)[-1] if "--tls" in args else None
+
+    def stop(self) -> str:
+        self.proc.terminate()
+        _, err = self.proc.communicate(timeout=10)
+        return err
+
+
+@pytest.fixture
+def emulator_process() -> Iterator[EmulatorProcess]:
+    emu = EmulatorProcess("--api-key", "sekrit-key-123")
+    yield emu
+    emu.stop()
+
+
+def test_emulator_first_line_is_the_contract(emulator_process: EmulatorProcess) -> None:
+    assert emulator_process.first_line.startswith("rholive emulator listening on ws://127.0.0.1:")
+    assert int(emulator_process.url.rsplit(":", 1)[1]) > 0
+
+
+def test_chat_text_turns_over_one_session(emulator_process: EmulatorProcess) -> None:
+    base = emulator_process.url.replace("ws://", "http://")
+    result = run(
+        ["chat", "--base-url", base, "--api-key", "sekrit-key-123"], stdin="hello there\n\nsecond line\n"
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2 and "hello there" in lines[0] and "second line" in lines[1]
+    assert "sekrit-key-123" not in result.stdout + result.stderr
+
+
+def test_chat_json_prints_one_event_per_line(emulator_process: EmulatorProcess) -> None:
+    result = run(
+        ["chat", "--base-url", emulator_process.url, "--api-key", "sekrit-key-123", "--json"], stdin="hi\n"
+    )
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    kinds = [e["event"] for e in events]
+    assert kinds[0] == "connected" and kinds[-1] == "closed"
+    assert {"user_turn", "text", "turn_complete", "usage"} <= set(kinds)
+
+
+def test_chat_with_a_wrong_key_is_one_line_and_no_key(emulator_process: EmulatorProcess) -> None:
+    result = run(["chat", "--base-url", emulator_process.url, "--api-key", "wrong-key-456"], stdin="hi\n")
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0 and "rholive: error:" in result.stderr
+    assert "1008" in result.stderr and "wrong-key-456" not in result.stderr + result.stdout
+
+
+def test_chat_without_key_uses_the_embedded_emulator_and_says_so() -> None:
+    result = run(["chat"], stdin="anyone there\n")
+    assert result.returncode == 0, result.stderr
+    assert "embedded emulator" in result.stderr
+    assert "anyone there" in result.stdout
+
+
+def test_chat_over_tls_with_the_emulator_certificate() -> None:
+    emu = EmulatorProcess("--tls")
+    try:
+        assert emu.first_line.startswith("rholive emulator listening on wss://")
+        assert emu.cert and Path(emu.cert).is_file()
+        base = emu.url.replace("wss://", "https://")
+        result = run(
+            ["chat", "--base-url", base, "--ca-file", emu.cert, "--modality", "audio"], stdin="speak\n"
+        )
+        assert result.returncode == 0, result.stderr
+        assert "speak" in result.stdout  # the output transcription of the spoken reply
+    finally:
+        emu.stop()
+
+
+def test_bad_config_file_is_one_line() -> None:
+    result = run(["--config", "/nonexistent.toml", "chat"])
+    assert result.returncode == 1
+    assert result.stderr.strip() == "rholive: error: config file not found: /nonexistent.toml"
