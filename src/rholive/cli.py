@@ -99,6 +99,7 @@ def demo(
     model: Model = None,
     api_version: ApiVersion = None,
     ca_file: CaFile = None,
+    speed: Annotated[float, typer.Option("--speed", help="Play the spoken sample N times faster.")] = 4.0,
 ) -> None:
     """Show rholive end to end on the embedded emulator (no key, no network needed)."""
     from rholive import demo as demo_module
@@ -106,7 +107,102 @@ def demo(
     settings = _settings(
         base_url=base_url, api_key=api_key, model=model, api_version=api_version, ca_file=ca_file
     )
-    raise typer.Exit(_guard(lambda: demo_module.main(settings)))
+    raise typer.Exit(_guard(lambda: demo_module.main(settings, speed=speed)))
+
+
+Turns = Annotated[
+    str,
+    typer.Option(
+        "--turns", help="client: our segmenter sends activity markers; server: the server's VAD decides."
+    ),
+]
+
+
+def _turn_mode(turns: str) -> Any:
+    if turns not in ("client", "server"):
+        print(f"rholive: error: --turns must be client or server, not {turns!r}", file=sys.stderr)
+        raise typer.Exit(2)
+    return turns
+
+
+@app.command()
+def replay(
+    file: Annotated[Path, typer.Argument(help="Audio file (WAV, OGG/Opus, MP3, anything FFmpeg decodes).")],
+    base_url: BaseUrl = None,
+    api_key: ApiKey = None,
+    model: Model = None,
+    api_version: ApiVersion = None,
+    ca_file: CaFile = None,
+    modality: Annotated[str | None, typer.Option("--modality", help="text or audio.")] = None,
+    json_mode: Annotated[bool, typer.Option("--json", help="One JSON object per event on stdout.")] = False,
+    speed: Annotated[
+        float | None, typer.Option("--speed", help="Play N times faster than real time (default: unpaced).")
+    ] = None,
+    turns: Turns = "client",
+) -> None:
+    """Stream an audio file through the turn segmenter into a Live session and show the replies."""
+    from rholive import replay as replay_module
+
+    mode = _turn_mode(turns)
+    settings = _settings(
+        base_url=base_url,
+        api_key=api_key,
+        model=model,
+        api_version=api_version,
+        ca_file=ca_file,
+        modality=modality,
+    )
+    code = _guard(lambda: replay_module.main(settings, file, json_mode=json_mode, speed=speed, turns=mode))
+    raise typer.Exit(code)
+
+
+@app.command()
+def run(
+    no_screen: Annotated[bool, typer.Option("--no-screen", help="Audio only (no screen capture).")] = False,
+    mic: Annotated[
+        str | None, typer.Option("--mic", help="Microphone (index, name or id; default: the default).")
+    ] = None,
+    system: Annotated[
+        str | None,
+        typer.Option("--system", help="System-audio monitor (index, name or id; default: the default)."),
+    ] = None,
+    no_mic: Annotated[bool, typer.Option("--no-mic", help="Do not capture the microphone.")] = False,
+    no_system: Annotated[bool, typer.Option("--no-system", help="Do not capture system audio.")] = False,
+    output: Annotated[str | None, typer.Option("--output", help="Speaker for spoken replies.")] = None,
+    base_url: BaseUrl = None,
+    api_key: ApiKey = None,
+    model: Model = None,
+    api_version: ApiVersion = None,
+    ca_file: CaFile = None,
+    modality: Annotated[str | None, typer.Option("--modality", help="text or audio.")] = None,
+    json_mode: Annotated[bool, typer.Option("--json", help="One JSON object per event on stdout.")] = False,
+    turns: Turns = "client",
+) -> None:
+    """The copilot: microphone (me) and system audio (them) into one Live session; replies shown (and spoken)."""
+    from rholive import voice_run
+
+    mode = _turn_mode(turns)
+    if not no_screen:
+        print("rholive: screen capture is not built yet; running audio only", file=sys.stderr)
+    settings = _settings(
+        base_url=base_url,
+        api_key=api_key,
+        model=model,
+        api_version=api_version,
+        ca_file=ca_file,
+        modality=modality,
+    )
+    code = _guard(
+        lambda: voice_run.main(
+            settings,
+            mic=None if no_mic else (mic or ""),
+            system=None if no_system else (system or ""),
+            output=output,
+            json_mode=json_mode,
+            turns=mode,
+        )
+    )
+    raise typer.Exit(code)
 
 
 @app.command()

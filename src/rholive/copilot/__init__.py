@@ -1,0 +1,1 @@
+"""The copilot runtime: audio sources → turn segmenters → one Live session (see `turn_stream`)."""
