@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -196,6 +196,7 @@ class TurnPump:
         self.segmenter = segmenter or Segmenter(config, speaker=speaker)
         self.turns = 0
         self.end_ms: float | None = None
+        self.on_action: Callable[[WireAction], None] | None = None  # e.g. barge-in: flush playback on open
         # one thread per segmenter: its calls stay in order and never block the event loop
         self._thread = ThreadPoolExecutor(1, thread_name_prefix=f"segmenter {speaker}")
 
@@ -221,6 +222,8 @@ class TurnPump:
 
     async def _send(self, actions: list[WireAction]) -> None:
         for action in actions:
+            if self.on_action is not None:
+                self.on_action(action)
             if isinstance(action, Start | End):
                 self.printer.turn(action)
                 if isinstance(action, End):
