@@ -121,4 +121,4 @@ async def test_device_lost_mid_turn_ends_it_with_stream_end(pulse: PulseDaemon, 
         assert len(conversation.turns) == 1 and conversation.turns[0].audio_seconds > 0
     closes = [e for e in lines(out) if e["event"] == "turn_close"]
     assert [c["reason"] for c in closes] == ["stream_end"]
-    assert (runner.lost and MONITOR in runner.lost[0]) or "disappeared" in runner.lost[0]
+    assert len(runner.lost) == 1 and MONITOR in runner.lost[0]
