@@ -76,8 +76,10 @@ async def demo_endpoint(settings: Settings, err: TextIO) -> AsyncIterator[Endpoi
 
 
 async def run_demo(
-    settings: Settings, *, speed: float = 4.0, out: TextIO = sys.stdout, err: TextIO = sys.stderr
+    settings: Settings, *, speed: float = 4.0, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
+    out = out or sys.stdout  # looked up now: tests and callers swap sys.stdout
+    err = err or sys.stderr
     tools = ToolRegistry()
     tools.register(get_time)
     printer = VoicePrinter(out, err, json_mode=False)

@@ -88,7 +88,7 @@ class VoicePrinter(ChatPrinter):
                     self._replying = True
                 case ev.TurnComplete() | ev.Interrupted():
                     self._replying = False
-                case ev.ToolCall(function_calls=calls):
+                case ev.ToolCall(calls=calls):
                     self._end_line()
                     self._replying = False
                     for call in calls:
@@ -259,11 +259,13 @@ async def run_replay(
     json_mode: bool = False,
     speed: float | None = None,
     turns: TurnMode = "client",
-    out: TextIO = sys.stdout,
-    err: TextIO = sys.stderr,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
     tools: ToolRegistry | None = None,
 ) -> int:
     """Returns the exit code: 0 when every turn was answered, 1 when the session failed or answers are missing."""
+    out = out or sys.stdout  # looked up now: tests and callers swap sys.stdout
+    err = err or sys.stderr
     source = FileSource(path, speed=speed)  # a bad file fails here, before anything starts
     printer = VoicePrinter(out, err, json_mode)
     async with (

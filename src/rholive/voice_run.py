@@ -66,14 +66,16 @@ class VoiceRun:
         settings: Settings,
         sources: list[Source],
         *,
-        out: TextIO = sys.stdout,
-        err: TextIO = sys.stderr,
+        out: TextIO | None = None,
+        err: TextIO | None = None,
         json_mode: bool = False,
         turns: TurnMode = "client",
         speaker: Speaker | None = None,
     ) -> None:
         if not sources:
             raise ValueError("nothing to listen to: both the microphone and system audio are off")
+        out = out or sys.stdout  # looked up now: tests and callers swap sys.stdout
+        err = err or sys.stderr
         self.settings = settings
         self.sources = sources
         self.err = err

@@ -1,0 +1,45 @@
+"""`rholive demo`: the bundled sample, the segmenter, a typed turn and a tool call, on the embedded emulator."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rholive.audio.codec import decode_pcm16, duration_s
+from rholive.cli import app
+
+
+@pytest.fixture(autouse=True)
+def no_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("GEMINI_API_KEY", raising=False)
+    monkeypatch.delenv("RHOLIVE_API_KEY", raising=False)
+    monkeypatch.delenv("RHOLIVE_BASE_URL", raising=False)
+    monkeypatch.setenv("RHOLIVE_CONFIG", str(tmp_path / "absent.toml"))
+
+
+def test_sample_is_bundled_and_small() -> None:
+    sample = files("rholive") / "data" / "demo.ogg"
+    data = sample.read_bytes()
+    assert len(data) < 60_000
+    assert 5 < duration_s(decode_pcm16(data), 16000) < 20
+
+
+def test_demo_shows_the_conversation() -> None:
+    result = CliRunner().invoke(app, ["demo", "--speed", "8"])
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout.splitlines()
+    opened = [line for line in out if line.startswith("me: (speaking")]
+    ended = [line for line in out if line.startswith("me: (turn ended")]
+    assert len(opened) == len(ended) == 2  # the sample's two turns, not split, not merged
+    assert "model: (calls get_time({}))" in out
+    replies = [line for line in out if line.startswith("model: ") and not line.startswith("model: (calls")]
+    assert len(replies) == 3 and all(len(r) > len("model: ") for r in replies)
+    assert "me: What time is it?" in out
+    tool = [line for line in out if line.startswith("tool get_time")]
+    assert len(tool) == 1
+    shown_time = tool[0].split('"time": "')[1].split('"')[0]
+    assert shown_time in replies[-1]  # the answer uses the tool's result
+    assert out.index(tool[0]) < out.index(replies[-1])
