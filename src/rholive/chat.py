@@ -58,6 +58,8 @@ class ChatPrinter:
             case ev.Interrupted():
                 self._end_line()
                 self._note("(interrupted)")
+            case ev.GoAway(time_left_s=left):
+                self._note(f"server sent goAway: this connection ends in {left:g} s")
             case ev.Reconnecting(reason=reason, attempt=attempt):
                 self._note(f"reconnecting ({reason}, attempt {attempt})")
             case ev.Resumed(replayed=replayed):

@@ -70,8 +70,17 @@ async def demo_endpoint(settings: Settings, err: TextIO) -> AsyncIterator[Endpoi
         return
     from rholive.emulator import Emulator, EmulatorOptions
 
-    async with Emulator(EmulatorOptions(host="127.0.0.1", port=0, brain=demo_brain())) as emu:
-        print(f"rholive demo: embedded Live API emulator at {emu.url}", file=err, flush=True)
+    # Connections that last 2.5 s, like the service's ~10 min ones sped up: the demo crosses a goAway and
+    # the session resumes on a new connection without losing or repeating a turn.
+    options = EmulatorOptions(
+        host="127.0.0.1", port=0, brain=demo_brain(), connection_lifetime_s=2.5, goaway_notice_s=1.0
+    )
+    async with Emulator(options) as emu:
+        print(
+            f"rholive demo: embedded Live API emulator at {emu.url} (connections expire every 2.5 s)",
+            file=err,
+            flush=True,
+        )
         yield Endpoint(base_url=emu.url, api_version=settings.api_version)
 
 
