@@ -1,0 +1,22 @@
+"""Screen frames for the model: capture (mss), a pure change/rate gate, resize + JPEG encode."""
+
+from rholive.screen.capture import Region, ScreenCapture, ScreenCaptureError, check_display
+from rholive.screen.encode import encode_jpeg, frame_to_jpeg, media_resolution_for, resize_long_edge
+from rholive.screen.gate import Decision, FrameGate, GateConfig, GateStats, SendFrame, SkipFrame
+
+__all__ = [
+    "Decision",
+    "FrameGate",
+    "GateConfig",
+    "GateStats",
+    "Region",
+    "ScreenCapture",
+    "ScreenCaptureError",
+    "SendFrame",
+    "SkipFrame",
+    "check_display",
+    "encode_jpeg",
+    "frame_to_jpeg",
+    "media_resolution_for",
+    "resize_long_edge",
+]
