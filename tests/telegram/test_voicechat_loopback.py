@@ -1,0 +1,181 @@
+"""Voice chat media path offline: two ntgcalls instances call each other over loopback (no Telegram).
+
+One side is our bridge (NTgCallsIO + VoiceChatBridge + a LiveSession on the embedded emulator with server
+VAD); the other is a "user" that speaks PCM into the call and records what it hears. Needs the optional
+extra: ``uv sync --extra voicechat``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import numpy as np
+import pytest
+
+ntgcalls = pytest.importorskip(
+    "ntgcalls",
+    reason="ntgcalls is an optional extra: run `uv sync --extra voicechat` to test the voice chat path",
+)
+
+from rholive.audio.pcm import rms_dbfs  # noqa: E402
+from rholive.emulator import Emulator, EmulatorOptions  # noqa: E402
+from rholive.emulator.brains import Action, Say, UserTurn  # noqa: E402
+from rholive.live import Endpoint, LiveSession, SetupConfig  # noqa: E402
+from rholive.live import events as ev  # noqa: E402
+from rholive.live.wire import ActivityDetection  # noqa: E402
+from rholive.telegram.voicechat_bridge import NTgCallsIO, VoiceChatBridge  # noqa: E402
+
+RATE = 48000
+FRAME = RATE // 100 * 2
+BOT_ID, USER_ID = 1, 2  # each side names the call by the other's id
+LONG = "This is a long answer that keeps talking for quite a while so that the caller can interrupt it. " * 3
+
+
+class LongBrain:
+    def respond(self, turn: UserTurn, history: list[UserTurn]) -> list[Action]:
+        return [Say(f"Turn {turn.number}. {LONG}")]
+
+    def after_tool(self, name: str, args: dict, response: dict) -> list[Action]:
+        return []
+
+
+class User:
+    """The other participant: a continuous 10 ms stream (speech when queued, else silence), and an ear."""
+
+    def __init__(self, ntg: Any) -> None:
+        self.ntg = ntg
+        self.speech = bytearray()
+        self.heard_loud = asyncio.Event()
+        self.loud_frames = 0
+        self.quiet_run = 0
+        self.went_quiet = asyncio.Event()
+
+    def say(self, seconds: float, then_silence: float = 0.0) -> None:
+        t = np.arange(int(RATE * seconds)) / RATE
+        self.speech += (8000 * np.sin(2 * np.pi * 300 * t)).astype("<i2").tobytes()
+        self.speech += bytes(int(RATE * then_silence) * 2)
+
+    def hear(self, batch: list[tuple[int, bytes]]) -> None:
+        for _ssrc, pcm in batch:
+            if rms_dbfs(pcm) > -40.0:
+                self.loud_frames += 1
+                self.quiet_run = 0
+                self.heard_loud.set()
+            else:
+                self.quiet_run += 1
+                if self.heard_loud.is_set() and self.quiet_run >= 50:
+                    self.went_quiet.set()
+
+    async def talk(self) -> None:
+        t0, n = time.monotonic(), 0
+        while True:
+            frame = bytes(self.speech[:FRAME]) if self.speech else bytes(FRAME)
+            del self.speech[:FRAME]
+            await self.ntg.send_external_frame(
+                BOT_ID, ntgcalls.StreamDevice.MICROPHONE, frame, ntgcalls.FrameData()
+            )
+            n += 1
+            delay = t0 + n * 0.01 - time.monotonic()  # pacing the fake microphone, not synchronisation
+            if delay > 0:
+                await asyncio.sleep(delay)
+
+
+async def connect_loopback(bot: Any, user: Any) -> None:
+    loop = asyncio.get_running_loop()
+    connected = {BOT_ID: asyncio.Event(), USER_ID: asyncio.Event()}
+
+    def relay(dst: Any, dst_call: int) -> Any:
+        def cb(_call: int, data: bytes) -> None:
+            loop.call_soon_threadsafe(lambda: asyncio.ensure_future(dst.send_signaling_data(dst_call, data)))
+
+        return cb
+
+    def watch(me: int) -> Any:
+        def cb(_call: int, info: Any) -> None:
+            if info.state == ntgcalls.ConnectionState.CONNECTED:
+                loop.call_soon_threadsafe(connected[me].set)
+
+        return cb
+
+    bot.on_signaling_data(relay(user, BOT_ID))
+    user.on_signaling_data(relay(bot, USER_ID))
+    bot.on_connection_change(watch(BOT_ID))
+    user.on_connection_change(watch(USER_ID))
+    key = os.urandom(256)
+    versions = ntgcalls.NTgCalls.get_protocol().library_versions
+    await bot.create_p2p_call(USER_ID)
+    await user.create_p2p_call(BOT_ID)
+    bot_io = NTgCallsIO(bot, USER_ID, rate=RATE)
+    await bot_io.set_sources()
+    user_io = NTgCallsIO(user, BOT_ID, rate=RATE)
+    await user_io.set_sources()
+    for ntg, peer, outgoing in ((bot, USER_ID, True), (user, BOT_ID, False)):
+        await ntg.skip_exchange(peer, key, outgoing)
+    await asyncio.gather(
+        bot.connect_p2p(USER_ID, [], versions, True, None), user.connect_p2p(BOT_ID, [], versions, True, None)
+    )
+    await asyncio.wait_for(asyncio.gather(*(e.wait() for e in connected.values())), 20)
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[Emulator]:
+    async with Emulator(EmulatorOptions(brain=LongBrain(), reply_delay_s=1.5)) as emu:
+        yield emu
+
+
+async def test_audio_both_ways_through_the_bridge_with_barge_in(emulator: Emulator) -> None:
+    bot_ntg, user_ntg = ntgcalls.NTgCalls(), ntgcalls.NTgCalls()
+    await connect_loopback(bot_ntg, user_ntg)
+    user = User(user_ntg)
+    user_io = NTgCallsIO(user_ntg, BOT_ID, rate=RATE)
+    user_io.on_frames(user.hear)
+
+    seen: dict[str, asyncio.Event] = {"interrupted": asyncio.Event(), "turn2": asyncio.Event()}
+    turns = 0
+
+    def on_event(event: ev.Event) -> None:
+        nonlocal turns
+        if isinstance(event, ev.Interrupted):
+            seen["interrupted"].set()
+        elif isinstance(event, ev.TurnComplete):
+            turns += 1
+            if seen["interrupted"].is_set():
+                seen["turn2"].set()
+
+    config = SetupConfig(
+        response_modality="AUDIO", activity_detection=ActivityDetection(silence_duration_ms=300)
+    )
+    session = LiveSession(Endpoint(base_url=emulator.url), config)
+    talker = asyncio.create_task(user.talk())
+    try:
+        async with session:
+            bridge = VoiceChatBridge(NTgCallsIO(bot_ntg, USER_ID, rate=RATE), session, on_event=on_event)
+            runner = asyncio.create_task(bridge.run())
+            user.say(0.6)  # first question
+            await asyncio.wait_for(user.heard_loud.wait(), 30)  # the reply reached the user through the call
+            assert bridge.pacer.frames_sent > 0
+            # The emulator streams a whole reply at once, so reply 1 is complete on the server and only
+            # queued here. Question 2 ends (300 ms of silence), and question 3 starts during reply 2's delay:
+            # the server interrupts reply 2, and the bridge must flush reply 1 still queued for playback.
+            user.say(0.6, then_silence=0.6)
+            user.say(0.6)
+            await asyncio.wait_for(seen["interrupted"].wait(), 30)
+            assert bridge.stats.interruptions == 1
+            assert bridge.pacer.bytes_flushed > 0  # queued reply audio was dropped, not played
+            await asyncio.wait_for(seen["turn2"].wait(), 60)  # the barge-in itself got answered
+            await bridge.stop()
+            runner.cancel()
+            await asyncio.gather(runner, return_exceptions=True)
+    finally:
+        talker.cancel()
+        await asyncio.gather(talker, return_exceptions=True)
+        for ntg, peer in ((bot_ntg, USER_ID), (user_ntg, BOT_ID)):
+            await ntg.stop(peer)
+    turns_heard = emulator.conversations[0].turns
+    assert len(turns_heard) == 3
+    assert all(t.audio_seconds > 0.3 for t in turns_heard)  # real audio crossed the call into the model
+    assert bridge.stats.frames_heard > 100
