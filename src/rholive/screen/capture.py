@@ -68,7 +68,7 @@ class ScreenCapture:
         if os.name == "posix" and not _is_macos():
             check_display()
         try:
-            self._sct = mss.mss(with_cursor=with_cursor)
+            self._sct = mss.MSS(with_cursor=with_cursor)
         except mss.exception.ScreenShotError as exc:
             raise ScreenCaptureError(
                 f"cannot open the display {os.environ.get('DISPLAY', '')!r} for capture ({exc}); "

@@ -1,0 +1,143 @@
+"""The screen path on a real X server: Xvfb, a Tk window whose text changes, the pointer warped around.
+
+Capture is with the cursor composited in (XFixes), so the cursor really is in the frames the gate sees.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from xvfb import XServer, xvfb  # noqa: F401  (fixture)
+
+from rholive.screen import (
+    FrameGate,
+    Region,
+    ScreenCapture,
+    ScreenCaptureError,
+    SendFrame,
+    SkipFrame,
+    frame_to_jpeg,
+)
+
+APP = Path(__file__).with_name("screen_app.py")
+
+
+class Window:
+    """The Tk app in its own process; each command returns once the app has flushed its drawing."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, str(APP)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
+        )
+        self._ack()  # the first page is drawn
+
+    def _ack(self) -> None:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if line.strip() != "ok":
+            raise RuntimeError(f"screen app failed (exit {self.proc.poll()})")
+
+    def _send(self, command: str) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+        self._ack()
+
+    def show(self, seed: int) -> None:
+        self._send(f"show {seed}")
+
+    def warp(self, x: int, y: int) -> None:
+        self._send(f"warp {x} {y}")
+
+    def close(self) -> None:
+        if self.proc.stdin:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture
+def screen(xvfb: XServer, monkeypatch: pytest.MonkeyPatch):  # noqa: F811
+    monkeypatch.setenv("DISPLAY", xvfb.display)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    window = Window({**os.environ, "DISPLAY": xvfb.display})
+    capture = ScreenCapture(with_cursor=True)
+    try:
+        yield window, capture
+    finally:
+        capture.close()
+        window.close()
+
+
+def grab_settled(window: Window, capture: ScreenCapture) -> np.ndarray:
+    """Capture until two consecutive frames agree (the X server has finished drawing); a copy."""
+    previous = capture.grab().copy()
+    for _ in range(50):
+        frame = capture.grab().copy()
+        if np.array_equal(frame, previous):
+            return frame
+        previous = frame
+    return previous
+
+
+def test_capture_is_a_bgra_view_of_the_whole_screen(screen) -> None:
+    _window, capture = screen
+    frame = capture.grab()
+    assert frame.shape == (720, 1280, 4) and frame.dtype == np.uint8
+    assert frame.base is not None  # a view on mss's buffer, not a copy
+    assert frame[..., :3].mean() > 128  # the white text window covers the screen
+    assert len(frame_to_jpeg(frame)) > 1000
+
+
+def test_region_capture(screen) -> None:
+    _, _capture = screen
+    with ScreenCapture(region=Region.parse("100,50,320,200")) as part:
+        assert part.grab().shape == (200, 320, 4)
+    with pytest.raises(ScreenCaptureError, match="no monitor 7"):
+        ScreenCapture(monitor=7)
+
+
+def test_gate_sends_text_changes_not_the_cursor(screen) -> None:
+    window, capture = screen
+    gate = FrameGate()
+    t = 0.0
+    window.warp(600, 300)
+    previous = grab_settled(window, capture)
+    assert isinstance(gate.decide(previous, t), SendFrame)
+    cursor_frames = 0
+    for x, y in [(100, 100), (900, 500), (640, 360), (20, 650), (1200, 40)]:
+        t += 2.0
+        window.warp(x, y)
+        frame = grab_settled(window, capture)
+        assert not np.array_equal(frame, previous), "the cursor is not in the captured frames"
+        previous = frame
+        decision = gate.decide(frame, t)
+        assert isinstance(decision, SkipFrame), f"cursor move to {x},{y} was sent"
+        cursor_frames += 1
+    assert gate.stats.sent == 1
+    for seed in (1, 2):
+        t += 2.0
+        window.show(seed)
+        assert isinstance(gate.decide(grab_settled(window, capture), t), SendFrame), (
+            f"text page {seed} not sent"
+        )
+    assert gate.stats.sent == 3
+    assert sum(gate.stats.skipped.values()) == cursor_frames
+
+
+def test_capture_without_display_says_what_to_do(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
+    with pytest.raises(ScreenCaptureError, match="XWayland"):
+        ScreenCapture()
+    monkeypatch.delenv("WAYLAND_DISPLAY")
+    with pytest.raises(ScreenCaptureError, match="DISPLAY is not set"):
+        ScreenCapture()
