@@ -80,7 +80,7 @@ def test_chat_json_prints_one_event_per_line(emulator_process: EmulatorProcess) 
     assert result.returncode == 0, result.stderr
     events = [json.loads(line) for line in result.stdout.splitlines()]
     kinds = [e["event"] for e in events]
-    assert kinds[0] == "connected" and kinds[-1] == "closed"
+    assert "connected" in kinds and kinds[-1] == "closed"
     assert {"user_turn", "text", "turn_complete", "usage"} <= set(kinds)
 
 

@@ -1,9 +1,9 @@
-"""A real emulator on loopback for LiveSession tests, with a brain whose answers tests can predict."""
+"""LiveSession tests run against the real emulator on loopback, over real sockets."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -13,68 +13,75 @@ from rholive.emulator.brains import CallTool, Say, UserTurn
 from rholive.live import LiveSession
 from rholive.live import events as ev
 
+WAIT_S = 15.0  # a generous bound on any single wait; never a measurement
 
-class NumberingBrain:
-    """Answers "answer N: TEXT" (N = the turn's number), or calls a tool for "tool NAME ARG"."""
+
+class CountingBrain:
+    """Replies ``reply N: TEXT`` (N = the turn number), so a doubled or lost turn shows in the answers.
+    ``use NAME ARG`` makes it call tool NAME with {"value": ARG} and then report the response."""
 
     def respond(self, turn: UserTurn, history: list[UserTurn]) -> list[Any]:
-        if turn.text.startswith("tool "):
+        if turn.text.startswith("use "):
             _, name, arg = turn.text.split(" ", 2)
             return [CallTool(name, {"value": arg})]
-        return [Say(f"answer {turn.number}: {turn.text or f'{turn.audio_seconds:.1f} s'} ok")]
+        return [Say(f"reply {turn.number}: {turn.text}")]
 
     def after_tool(self, name: str, args: dict[str, Any], response: dict[str, Any]) -> list[Any]:
-        return [Say(f"{name} gave {response}")]
+        return [Say(f"{name} said {response}")]
+
+
+def emulator_options(**overrides: Any) -> EmulatorOptions:
+    return EmulatorOptions(brain=CountingBrain(), words_per_part=2, **overrides)
 
 
 @pytest.fixture
-def options() -> EmulatorOptions:
-    return EmulatorOptions(brain=NumberingBrain(), words_per_part=2)
+async def emu() -> AsyncIterator[Emulator]:
+    async with Emulator(emulator_options()) as server:
+        yield server
 
 
-@pytest.fixture
-async def emulator(options: EmulatorOptions) -> AsyncIterator[Emulator]:
-    async with Emulator(options) as emu:
-        yield emu
-
-
-class Transcript:
-    """Consumes a session's events in the background; tests wait for conditions on what arrived."""
+class Events:
+    """Reads a session's events in a background task; tests wait on conditions over what arrived."""
 
     def __init__(self, session: LiveSession) -> None:
-        self.events: list[ev.Event] = []
-        self._changed = asyncio.Condition()
-        self._task = asyncio.create_task(self._consume(session))
+        self.items: list[ev.Event] = []
+        self._arrived = asyncio.Condition()
+        self.task = asyncio.create_task(self._read(session))
 
-    async def _consume(self, session: LiveSession) -> None:
+    async def _read(self, session: LiveSession) -> None:
         async for event in session:
-            async with self._changed:
-                self.events.append(event)
-                self._changed.notify_all()
+            async with self._arrived:
+                self.items.append(event)
+                self._arrived.notify_all()
 
-    async def wait_for(self, predicate: Any, within: float = 10.0) -> None:
-        async def check() -> None:
-            async with self._changed:
-                await self._changed.wait_for(lambda: predicate(self))
+    async def until(self, condition: Callable[[Events], bool], within: float = WAIT_S) -> None:
+        async def wait() -> None:
+            async with self._arrived:
+                await self._arrived.wait_for(lambda: condition(self))
 
-        await asyncio.wait_for(check(), within)
+        await asyncio.wait_for(wait(), within)
+
+    async def ended(self) -> None:
+        await asyncio.wait_for(self.task, WAIT_S)
 
     def of(self, kind: type) -> list[Any]:
-        return [e for e in self.events if isinstance(e, kind)]
+        return [e for e in self.items if isinstance(e, kind)]
 
     def count(self, kind: type) -> int:
         return len(self.of(kind))
 
-    def answers(self) -> list[str]:
-        """The text of each completed reply, in order."""
-        out, current = [], []
-        for event in self.events:
+    def replies(self) -> list[str]:
+        """The text of every completed model turn, in order (a turn cut by a reconnect restarts)."""
+        done, current = [], []
+        for event in self.items:
             if isinstance(event, ev.TextPart):
                 current.append(event.text)
             elif isinstance(event, ev.TurnComplete):
-                out.append("".join(current).strip())
+                done.append("".join(current).strip())
                 current = []
-        return out
+            elif isinstance(event, ev.Reconnecting | ev.Interrupted):
+                current = []  # a partial reply never completed: the resumed model answers again
+        return done
 
-    async def finished(self) -> None:
-        await asyncio.wait_for(self._task, 10)
+    def kinds(self) -> list[str]:
+        return [e.kind for e in self.items]

@@ -1,41 +1,54 @@
-"""LiveSession against the real emulator over real sockets: turns, tools, interruption, goAway, drops,
-refusals, ephemeral tokens. No sleeps: every wait is on an observed condition."""
+"""LiveSession against the real emulator over real sockets: turns, tools, interruption, refusals, tokens.
+
+Resilience (goAway, drops, lost context) is in test_session_resilience.py. No sleeps: every wait is on an
+observed event, bounded by a timeout.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
 import aiohttp
 import pytest
 
-from rholive.emulator import Emulator, EmulatorOptions
-from rholive.live import ActivityDetection, Endpoint, LiveSession, SetupConfig, SetupRejected, ToolRegistry
+from rholive.emulator import Emulator
+from rholive.live import (
+    ActivityDetection,
+    Endpoint,
+    FunctionResponse,
+    LiveSession,
+    SessionClosed,
+    SetupConfig,
+    SetupRejected,
+    ToolRegistry,
+)
 from rholive.live import events as ev
 
-from .conftest import Transcript
+from .conftest import Events, emulator_options
 
 
-def endpoint(emu: Emulator, **kw: Any) -> Endpoint:
-    return Endpoint(base_url=emu.url, **kw)
+async def test_text_turns_stream_and_the_events_go_on_after_turn_complete(emu: Emulator) -> None:
+    async with LiveSession(Endpoint(emu.url), SetupConfig()) as session:
+        seen = Events(session)
+        await session.send_turn("hello there")
+        await seen.until(lambda s: s.count(ev.TurnComplete) == 1)
+        await session.send_turn("and again")
+        await seen.until(lambda s: s.count(ev.TurnComplete) == 2)
+    await seen.ended()
+    assert seen.replies() == ["reply 1: hello there", "reply 2: and again"]
+    assert seen.count(ev.TextPart) >= 4  # streamed in parts, not one blob
+    assert seen.kinds()[:2] == ["setup_complete", "connected"]
+    last = seen.items[-1]
+    assert isinstance(last, ev.Closed) and last.code == 1000 and not last.error
+    assert session.usage.reports == 2
+    assert session.usage.total_tokens > 0
+    assert session.usage.prompt_by_modality.get("TEXT", 0) > 0
+    assert session.handle is not None  # resumption updates were read
 
 
-async def test_text_turn_streams_and_the_iterator_goes_on_after_turn_complete(emulator: Emulator) -> None:
-    async with LiveSession(endpoint(emulator), SetupConfig()) as session:
-        seen = Transcript(session)
-        await session.send_turn("hello")
-        await seen.wait_for(lambda t: t.count(ev.TurnComplete) == 1)
-        await session.send_turn("again")
-        await seen.wait_for(lambda t: t.count(ev.TurnComplete) == 2)
-    await seen.finished()
-    assert seen.answers() == ["answer 1: hello ok", "answer 2: again ok"]
-    assert seen.count(ev.TextPart) > 2  # streamed in several parts
-    assert isinstance(seen.events[0], ev.Connected)
-    assert isinstance(seen.events[-1], ev.Closed) and not seen.events[-1].error
-    assert session.usage.reports == 2 and session.usage.total_tokens > 0
-    assert session.usage.prompt_by_modality["TEXT"] > 0
-
-
-async def test_tool_round_trip_sync_and_async(emulator: Emulator) -> None:
+async def test_tool_round_trip_with_a_sync_and_an_async_tool(emu: Emulator) -> None:
     tools = ToolRegistry()
 
     @tools.tool
@@ -44,148 +57,187 @@ async def test_tool_round_trip_sync_and_async(emulator: Emulator) -> None:
         return {"loud": value.upper()}
 
     @tools.tool
-    async def count(value: str) -> int:
-        """Count letters."""
+    async def length(value: str) -> int:
+        """Count the letters of a word."""
+        await asyncio.sleep(0)
         return len(value)
 
-    async with LiveSession(endpoint(emulator), SetupConfig(), tools=tools) as session:
-        seen = Transcript(session)
-        await session.send_turn("tool shout hey")
-        await seen.wait_for(lambda t: t.count(ev.TurnComplete) == 1)
-        await session.send_turn("tool count four")
-        await seen.wait_for(lambda t: t.count(ev.TurnComplete) == 2)
-    assert seen.answers() == ["shout gave {'loud': 'HEY'}", "count gave {'result': 4}"]
-    calls = seen.of(ev.ToolCall)
+    async with LiveSession(Endpoint(emu.url), SetupConfig(), tools=tools) as session:
+        seen = Events(session)
+        await session.send_turn("use shout hey")
+        await seen.until(lambda s: s.count(ev.TurnComplete) == 1)
+        await session.send_turn("use length four")
+        await seen.until(lambda s: s.count(ev.TurnComplete) == 2)
+    assert seen.replies() == ["shout said {'loud': 'HEY'}", "length said {'result': 4}"]
+    calls = [c for event in seen.of(ev.ToolCall) for c in event.calls]
     results = seen.of(ev.ToolResult)
-    assert [c.calls[0].id for c in calls] == [r.id for r in results]
+    assert [c.name for c in calls] == ["shout", "length"]
+    assert [(r.id, r.name) for r in results] == [(c.id, c.name) for c in calls]
+    assert results[0].response == {"loud": "HEY"} and not results[0].cancelled
 
 
-async def test_interruption_by_a_new_turn(emulator: Emulator) -> None:
-    emulator.options.reply_delay_s = 2.0
-    async with LiveSession(endpoint(emulator), SetupConfig()) as session:
-        seen = Transcript(session)
-        await session.send_turn("first")
-        await seen.wait_for(lambda t: t.count(ev.ResumptionUpdate) >= 1)
-        await session.send_turn("second")
-        await seen.wait_for(lambda t: t.count(ev.Interrupted) == 1)
-        emulator.options.reply_delay_s = 0.0
-        await seen.wait_for(lambda t: "answer 2: second ok" in t.answers())
+async def test_setup_carries_the_registry_declarations(emu: Emulator) -> None:
+    tools = ToolRegistry()
+
+    @tools.tool
+    def ping(value: str) -> str:
+        """Answer pong."""
+        return "pong"
+
+    session = LiveSession(Endpoint(emu.url), SetupConfig(), tools=tools)
+    assert session.config.tools == tools.setup_tools()
+    explicit = [{"functionDeclarations": [{"name": "other"}]}]
+    assert LiveSession(Endpoint(emu.url), SetupConfig(tools=explicit), tools=tools).config.tools == explicit
 
 
-async def test_go_away_then_resume_loses_and_doubles_nothing(emulator: Emulator) -> None:
-    emulator.options.connection_lifetime_s = 1.0
-    emulator.options.goaway_notice_s = 0.6
-    emulator.options.reply_delay_s = 0.15
-    async with LiveSession(endpoint(emulator), SetupConfig()) as session:
-        seen = Transcript(session)
-        for i in range(1, 13):
-            await session.send_turn(f"turn {i}")
-            await seen.wait_for(lambda t, i=i: len(t.answers()) >= i, within=20)
-    assert seen.count(ev.GoAway) >= 2, "the test must cross several connection deadlines"
-    assert seen.count(ev.Resumed) >= 2
-    assert not seen.of(ev.ContextLost)
-    conversation = emulator.conversations[0]
-    assert len(emulator.conversations) == 1
-    assert [t.text for t in conversation.turns] == [f"turn {i}" for i in range(1, 13)]
-    assert seen.answers() == [f"answer {i}: turn {i} ok" for i in range(1, 13)]
+async def test_without_a_registry_the_app_answers_tool_calls_itself(emu: Emulator) -> None:
+    async with LiveSession(Endpoint(emu.url), SetupConfig()) as session:
+        seen = Events(session)
+        await session.send_turn("use lookup cat")
+        await seen.until(lambda s: s.count(ev.ToolCall) == 1)
+        call = seen.of(ev.ToolCall)[0].calls[0]
+        assert (call.name, call.args) == ("lookup", {"value": "cat"})
+        await session.send_tool_response(FunctionResponse(call.id, call.name, {"found": "meow"}))
+        await seen.until(lambda s: s.count(ev.TurnComplete) == 1)
+    assert seen.replies() == ["lookup said {'found': 'meow'}"]
 
 
-async def test_messages_sent_during_a_drop_are_replayed_once(emulator: Emulator) -> None:
-    # Audio turns with activity markers; the 6th client message (mid-turn) kills the TCP connection.
-    emulator.options.drop_after_messages = 6
+async def test_a_new_turn_during_a_reply_interrupts_it() -> None:
+    async with Emulator(emulator_options(reply_delay_s=1.0)) as emu:
+        config = SetupConfig(input_transcription=True)
+        async with LiveSession(Endpoint(emu.url), config) as session:
+            seen = Events(session)
+            await session.send_turn("first")
+            # the server closed turn 1 and its reply is pending (delayed): a clientContent now interrupts
+            await seen.until(lambda s: s.count(ev.InputTranscription) == 1)
+            await session.send_turn("second")
+            await seen.until(lambda s: s.count(ev.TurnComplete) == 1)
+        assert seen.count(ev.Interrupted) == 1
+        assert seen.replies() == ["reply 2: second"]
+        assert [t.text for t in emu.conversations[0].turns] == ["first", "second"]
+
+
+async def test_activity_markers_delimit_an_audio_turn_in_order(emu: Emulator) -> None:
     config = SetupConfig(activity_detection=ActivityDetection(disabled=True))
-    chunk = b"\x10\x20" * 1600  # 100 ms
-    async with LiveSession(endpoint(emulator), config) as session:
-        seen = Transcript(session)
-        for turn in range(2):
-            await session.activity_start()
-            for _ in range(5):
-                await session.send_audio(chunk)
-            await session.activity_end()
-            await seen.wait_for(lambda t, turn=turn: len(t.answers()) >= turn + 1, within=20)
-    reconnects = seen.of(ev.Reconnecting)
-    assert reconnects and "1006" in reconnects[0].reason
-    assert seen.count(ev.Resumed) == 1 and seen.of(ev.Resumed)[0].replayed > 0
-    turns = emulator.conversations[0].turns
-    assert [round(t.audio_seconds, 2) for t in turns] == [0.5, 0.5]
-    assert seen.answers() == ["answer 1: 0.5 s ok", "answer 2: 0.5 s ok"]
+    chunk = b"\x10\x00" * 1600  # 100 ms at 16 kHz
+    async with LiveSession(Endpoint(emu.url), config) as session:
+        seen = Events(session)
+        await session.activity_start()
+        for _ in range(5):
+            await session.send_audio(chunk)
+        await session.activity_end()
+        await seen.until(lambda s: s.count(ev.TurnComplete) == 1)
+    (turn,) = emu.conversations[0].turns
+    assert turn.audio_bytes == 5 * len(chunk)  # every chunk inside the activity, none dropped
+    assert emu.conversations[0].ignored_audio_seconds == 0
 
 
-async def test_drop_without_any_handle_reports_context_lost(emulator: Emulator) -> None:
-    emulator.options.drop_after_messages = 3  # setup, turn 1, turn 2 -> dropped at the second turn
-    async with LiveSession(endpoint(emulator), SetupConfig(session_resumption=False)) as session:
-        seen = Transcript(session)
-        await session.send_turn("one")
-        await seen.wait_for(lambda t: len(t.answers()) == 1)
-        await session.send_turn("two")
-        await seen.wait_for(lambda t: len(t.answers()) == 2, within=20)
-    assert seen.count(ev.ContextLost) == 1
-    assert len(emulator.conversations) == 2
-    assert [t.text for t in emulator.conversations[1].turns] == ["two"]  # answered "one" was not asked again
-    assert seen.answers()[1] == "answer 1: two ok"  # a new conversation
-
-
-async def test_1007_is_surfaced_with_its_reason_and_not_retried(emulator: Emulator) -> None:
-    async with LiveSession(endpoint(emulator), SetupConfig()) as session:
-        seen = Transcript(session)
-        await session.activity_start()  # not allowed while automatic activity detection is on
-        await seen.finished()
-    closed = seen.of(ev.Closed)[0]
-    assert closed.error and closed.code == 1007 and "activity" in closed.reason.lower()
-    assert not seen.of(ev.Reconnecting)
-    assert emulator.conversations[0].connections == 1
-
-
-async def test_refused_key_raises_setup_rejected_without_the_key() -> None:
-    async with Emulator(EmulatorOptions(api_keys=["right-key"])) as emu:
-        with pytest.raises(SetupRejected) as info:
-            await LiveSession(endpoint(emu, api_key="wrong-secret-key"), SetupConfig()).connect()
-        assert info.value.code == 1008 and info.value.reason
-        assert "wrong-secret-key" not in str(info.value)
-        async with LiveSession(endpoint(emu, api_key="right-key"), SetupConfig()) as session:
-            seen = Transcript(session)
-            await session.send_turn("hi")
-            await seen.wait_for(lambda t: t.count(ev.TurnComplete) == 1)
-
-
-async def test_ephemeral_token_flow() -> None:
-    async with Emulator(EmulatorOptions(api_keys=["master"])) as emu:
-        async with aiohttp.ClientSession() as http:
-            reply = await http.post(
-                f"{emu.http_url}/v1alpha/auth_tokens", json={"uses": 1}, headers={"x-goog-api-key": "master"}
-            )
-            assert reply.status == 200
-            token = (await reply.json())["name"]
-        ep = Endpoint(base_url=emu.url, ephemeral_token=token, api_version="v1alpha")
-        assert "Constrained" in ep.url() and token not in ep.url()
-        async with LiveSession(ep, SetupConfig()) as session:
-            seen = Transcript(session)
-            await session.send_turn("with a token")
-            await seen.wait_for(lambda t: t.count(ev.TurnComplete) == 1)
-        with pytest.raises(SetupRejected) as info:  # one use only
-            await LiveSession(ep, SetupConfig()).connect()
-        assert token not in str(info.value)
-
-
-async def test_unreachable_server_is_one_clear_error() -> None:
-    async with Emulator(EmulatorOptions()) as emu:
-        url = emu.url
-    with pytest.raises(Exception, match="cannot connect"):
-        await LiveSession(Endpoint(base_url=url), SetupConfig()).connect()
-
-
-async def test_stale_video_frames_are_dropped_and_counted(emulator: Emulator) -> None:
-    session = LiveSession(endpoint(emulator), SetupConfig())
-    # Not connected yet: nothing drains the queue, so frames pile up as under backpressure.
-    await session.send_video(b"\xff\xd8frame-1")
-    await session.send_audio(b"\x00\x00" * 160)
-    await session.send_video(b"\xff\xd8frame-2")
-    await session.send_video(b"\xff\xd8frame-3")
-    assert session.frames_dropped == 2
-    await session.connect()
-    seen = Transcript(session)
-    await session.send_turn("after frames")
-    await seen.wait_for(lambda t: t.count(ev.TurnComplete) == 1)
-    await session.close()
+async def test_a_stale_video_frame_is_dropped_and_counted_audio_never(emu: Emulator) -> None:
+    async with LiveSession(Endpoint(emu.url), SetupConfig()) as session:
+        seen = Events(session)
+        # no await yields between these sends, so the writer has not taken any: the queue is backed up
+        await session.send_video(b"\xff\xd8frame-1")
+        await session.send_audio(b"\x00\x00" * 160)
+        await session.send_video(b"\xff\xd8frame-2")
+        await session.send_video(b"\xff\xd8frame-3!")
+        await session.send_turn("what do you see")
+        await seen.until(lambda s: s.count(ev.TurnComplete) == 1)
+    assert session.dropped_frames == 2
     assert [e.total for e in seen.of(ev.FrameDropped)] == [1, 2]
-    assert emulator.conversations[0].turns[0].video_frames == 1
+    (turn,) = emu.conversations[0].turns
+    assert (turn.video_frames, turn.video_bytes) == (1, len(b"\xff\xd8frame-3!"))
+
+
+async def test_a_rule_broken_closes_with_1007_and_its_reason_without_retry(emu: Emulator) -> None:
+    session = LiveSession(Endpoint(emu.url), SetupConfig())  # automatic activity detection is on
+    async with session:
+        seen = Events(session)
+        await session.activity_start()
+        await seen.ended()
+        with pytest.raises(SessionClosed):
+            await session.send_turn("anyone?")
+    closed = seen.items[-1]
+    assert isinstance(closed, ev.Closed) and closed.error
+    assert closed.code == 1007
+    assert "activityStart" in closed.reason and "disabled" in closed.reason
+    assert seen.count(ev.Reconnecting) == 0
+    assert emu.conversations[0].connections == 1
+
+
+async def test_a_wrong_api_key_raises_setup_rejected_without_the_key() -> None:
+    secret = "AIza-wrong-secret-0123456789"
+    async with Emulator(emulator_options(api_keys=["the-right-key"])) as emu:
+        session = LiveSession(Endpoint(emu.url, api_key=secret), SetupConfig())
+        with pytest.raises(SetupRejected) as caught:
+            await session.__aenter__()
+    exc = caught.value
+    assert exc.code == 1008
+    assert "API key not valid" in exc.reason
+    for text in (str(exc), repr(exc), exc.reason, repr(session)):
+        assert secret not in text
+
+
+async def test_the_right_api_key_goes_in_a_header_never_in_logs(caplog: pytest.LogCaptureFixture) -> None:
+    secret = "AIza-right-secret-9876543210"
+    caplog.set_level(logging.DEBUG)
+    async with Emulator(emulator_options(api_keys=[secret])) as emu:
+        endpoint = Endpoint(emu.url, api_key=secret)
+        assert secret not in endpoint.url()
+        async with LiveSession(endpoint, SetupConfig()) as session:
+            seen = Events(session)
+            await session.send_turn("hi")
+            await seen.until(lambda s: s.count(ev.TurnComplete) == 1)
+    assert any("x-goog-api-key" in r.getMessage() for r in caplog.records)  # the header was logged...
+    assert all(secret not in r.getMessage() for r in caplog.records)  # ...with its value redacted
+
+
+async def test_ephemeral_token_flow_on_the_constrained_endpoint() -> None:
+    key = "server-side-key"
+    async with Emulator(emulator_options(api_keys=[key])) as emu:
+        async with aiohttp.ClientSession() as http:
+            answer = await http.post(
+                f"{emu.http_url}/v1alpha/auth_tokens", headers={"x-goog-api-key": key}, json={"uses": 1}
+            )
+            assert answer.status == 200
+            token = (await answer.json())["name"]
+        endpoint = Endpoint(emu.url, ephemeral_token=token)
+        assert endpoint.url().endswith("v1alpha.GenerativeService.BidiGenerateContentConstrained")
+        assert token not in endpoint.url() and token not in repr(endpoint)
+        async with LiveSession(endpoint, SetupConfig()) as session:
+            seen = Events(session)
+            await session.send_turn("via token")
+            await seen.until(lambda s: s.count(ev.TurnComplete) == 1)
+        assert seen.replies() == ["reply 1: via token"]
+        with pytest.raises(SetupRejected) as used_up:  # one use: a second new session is refused
+            await LiveSession(endpoint, SetupConfig()).connect()
+        assert used_up.value.code == 1008 and token not in str(used_up.value)
+
+
+async def test_bad_input_gets_one_clear_error_and_the_session_goes_on(emu: Emulator) -> None:
+    async with LiveSession(Endpoint(emu.url), SetupConfig()) as session:
+        seen = Events(session)
+        with pytest.raises(ValueError, match="even number of bytes"):
+            await session.send_audio(b"\x00\x00\x00")
+        with pytest.raises(TypeError):
+            await session.send_audio("not bytes")  # type: ignore[arg-type]
+        with pytest.raises(TypeError):
+            await session.send_tool_response(FunctionResponse("id", "f", {"x": object()}))
+        await session.send_turn("still here")
+        await seen.until(lambda s: s.count(ev.TurnComplete) == 1)
+    assert seen.replies() == ["reply 1: still here"]
+
+
+async def test_close_ends_the_stream_and_leaves_no_task_behind(emu: Emulator) -> None:
+    session = LiveSession(Endpoint(emu.url), SetupConfig())
+    async with session:
+        seen = Events(session)
+        await session.send_turn("bye")
+        await seen.until(lambda s: s.count(ev.TurnComplete) == 1)
+    await seen.ended()
+    assert seen.count(ev.Closed) == 1
+    leftovers: list[Any] = [t for t in asyncio.all_tasks() if t.get_name().startswith("rholive-live")]
+    assert leftovers == []
+    await session.close()  # idempotent
+    assert [e async for e in session] == []  # the stream stays ended
+    with pytest.raises(SessionClosed):
+        await session.send_text("late")

@@ -1,371 +1,385 @@
-"""LiveSession: owns the socket, survives goAway and drops, and yields typed events.
+"""LiveSession: one conversation with a Live model, kept alive across connections.
 
-One writer task drains the ordered Outbox; one reader task parses frames into events. A supervisor task runs
-connection after connection: on goAway it closes the old socket first and resumes with the latest handle; on
-an abnormal close it reconnects with backoff and resumes; on 1007/1008 it stops and reports the reason.
-Messages the server had not consumed are sent again after a resume (see outbox.ReplayLog).
+A supervisor task owns the current socket and runs, per connection, one writer task (drains the ordered
+``Outbox``) and one reader task (parses frames into typed events on the event queue). When a connection
+ends, the supervisor decides: the application closed it (stop), the server refused what we sent (1007,
+1008: stop, report), or anything else (goAway, 1006, 1011, 1001, an unexpected 1000): reconnect, resume
+with the latest handle, resend what the server had not consumed (``ReplayBuffer``), then go on with the
+queue. Every step is an event (Reconnecting, Connected, Resumed, ContextLost, Closed).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
-import random
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass
+from types import TracebackType
 
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
 
-from rholive.live import events as ev
 from rholive.live import wire
+from rholive.live.connection import open_connection
 from rholive.live.endpoint import Endpoint
-from rholive.live.errors import LiveError, SetupRejected
-from rholive.live.outbox import Message, Outbox, ReplayLog
+from rholive.live.errors import ConnectFailed, SessionClosed, SetupRejected
+from rholive.live.events import (
+    Closed,
+    Connected,
+    ContextLost,
+    Event,
+    FrameDropped,
+    GoAway,
+    Reconnecting,
+    Resumed,
+    ResumptionUpdate,
+    ServerEvent,
+    ToolCall,
+    ToolCallCancellation,
+    TurnComplete,
+    Usage,
+)
+from rholive.live.options import SessionOptions
+from rholive.live.outbox import Outbox, Outgoing
+from rholive.live.replay import ReplayBuffer
+from rholive.live.sending import Sender
 from rholive.live.tools import ToolRegistry, ToolRunner
 from rholive.live.usage import UsageTotals
-from rholive.live.wire import FunctionResponse, SetupConfig
+from rholive.live.wire import SetupConfig
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("rholive.live")
 
-FATAL_CODES = frozenset({1007, 1008})  # invalid argument / policy: retrying would fail the same way
-
-
-@dataclass
-class SessionOptions:
-    setup_timeout_s: float = 15.0
-    open_timeout_s: float = 15.0
-    ping_interval_s: float | None = 20.0
-    ping_timeout_s: float | None = 60.0  # the service can take 8-30 s to answer a ping
-    max_message_bytes: int = 16 * 1024 * 1024
-    reconnect_attempts: int = 8
-    backoff_initial_s: float = 0.25
-    backoff_max_s: float = 8.0
-    close_timeout_s: float = 5.0
+# Close codes that say the client sent something wrong: reconnecting would only repeat it.
+FATAL_CLOSE_CODES = frozenset({1002, 1003, 1007, 1008, 1009, 1010})
+FATAL_HTTP_STATUSES = frozenset({400, 401, 403, 404})
 
 
-class _Restart(Exception):
-    """Internal: this connection is over; open another one."""
+@dataclass(frozen=True, slots=True)
+class _End:
+    """How one connection ended."""
 
-    def __init__(self, reason: str, code: int | None = None) -> None:
-        super().__init__(reason)
-        self.reason, self.code = reason, code
+    code: int | None
+    reason: str
+    go_away: bool
 
 
 class _Stop(Exception):
-    """Internal: the session ends for good with this Closed event."""
+    """Internal: the session ends (``closed`` None when the application closed it)."""
 
-    def __init__(self, closed: ev.Closed) -> None:
-        super().__init__(closed.reason)
+    def __init__(self, closed: Closed | None) -> None:
         self.closed = closed
 
 
-class LiveSession:
+class LiveSession(Sender):
+    """``async with LiveSession(endpoint, config) as session:`` send with the ``send_*`` methods, read
+    with ``async for event in session`` (it does not stop at turn ends; it ends after ``Closed``)."""
+
     def __init__(
         self,
         endpoint: Endpoint,
-        config: SetupConfig,
-        *,
+        config: SetupConfig | None = None,
         tools: ToolRegistry | None = None,
         options: SessionOptions | None = None,
     ) -> None:
-        self.endpoint = endpoint
-        self.options = options or SessionOptions()
+        config = config or SetupConfig()
         if tools is not None and len(tools) and not config.tools:
-            config = replace(config, tools=tools.setup_tools())
-        if endpoint.is_google:
-            config = replace(config, transparent_resumption=False)  # not accepted outside Vertex
+            config = dataclasses.replace(config, tools=tools.setup_tools())
+        self.endpoint = endpoint
         self.config = config
+        self.options = options or SessionOptions()
         self.usage = UsageTotals()
-        self.handle: str | None = config.resumption_handle
-        self.connections = 0
+        self._replay = ReplayBuffer(config.resumption_handle, keep_answered=config.session_resumption)
         self._outbox = Outbox()
-        self._replay = ReplayLog()
-        self._events: asyncio.Queue[ev.Event | None] = asyncio.Queue()
-        self._runner = ToolRunner(tools or ToolRegistry(), self._send_tool_responses, self._on_tool_result)
+        self._events: asyncio.Queue[Event] = asyncio.Queue()
+        self._runner = ToolRunner(tools, self._send_tool_responses, self._emit) if tools is not None else None
+        self._state = "new"  # new -> open -> closing -> closed
+        self._closing = asyncio.Event()
         self._ws: ClientConnection | None = None
-        self._supervisor: asyncio.Task[None] | None = None
         self._go_away = asyncio.Event()
-        self._go_away_left_s = 0.0
-        self._idle = asyncio.Event()  # no model reply streaming right now
-        self._idle.set()
-        self._closing = False
-        self._finished = False
+        self._supervisor: asyncio.Task[None] | None = None
+        self._generation = 0  # bumped per connection: tool calls belong to the connection that made them
+        self._failures = 0  # consecutive failed connections (reset by a stable one)
+        self._finished = False  # Closed was queued: nothing after it
+        self._iteration_done = False
+        self.connections = 0
 
-    # ------------------------------------------------------------ lifecycle
+    # ------------------------------------------------------------------ public state
+
+    @property
+    def handle(self) -> str | None:
+        """The latest resumption handle (store it to continue the conversation in a later session)."""
+        return self._replay.handle
+
+    @property
+    def dropped_frames(self) -> int:
+        """Stale video frames dropped under backpressure (each reported by a FrameDropped event)."""
+        return self._outbox.dropped_frames
+
+    @property
+    def dropped_tool_responses(self) -> int:
+        """Responses to calls of an earlier connection, not sent (the resumed model calls again)."""
+        return self._replay.dropped_tool_responses
+
+    @property
+    def is_open(self) -> bool:
+        return self._state == "open"
+
+    def __repr__(self) -> str:
+        return f"LiveSession({self.endpoint!r}, state={self._state!r}, connections={self.connections})"
+
+    # ------------------------------------------------------------------ lifecycle
 
     async def __aenter__(self) -> LiveSession:
         await self.connect()
         return self
 
-    async def __aexit__(self, *exc_info: object) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         await self.close()
 
     async def connect(self) -> None:
-        """Open the first connection; raises SetupRejected or LiveError when that fails."""
-        self._ws = await self._open(self.handle)
-        self._put(ev.Connected(attempt=1, resumed=self.handle is not None))
-        self._supervisor = asyncio.create_task(self._supervise(), name="rholive-live-session")
+        """Open the first connection; raises ``SetupRejected`` or ``ConnectFailed`` when it cannot."""
+        if self._state != "new":
+            raise SessionClosed(f"the session is {self._state}; a LiveSession connects once")
+        resuming = self._replay.handle is not None
+        ws, early = await open_connection(self.endpoint, self._setup_text(), self.options)
+        self._state = "open"
+        self.connections = 1
+        self._take(early)
+        self._emit(Connected(attempt=1, resumed=resuming))
+        self._supervisor = asyncio.create_task(self._supervise(ws), name="rholive-live-session")
 
     async def close(self) -> None:
-        """Send what is queued, close the socket with 1000 and end the event stream."""
-        if self._closing:
+        """Send what is queued (for at most ``close_timeout_s``), close with 1000, end the event stream."""
+        if self._state == "new":
+            self._state = "closed"
             return
-        self._closing = True
-        if not self._finished and self._supervisor is not None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._outbox.wait_empty(), self.options.close_timeout_s)
-        if self._supervisor is not None:
-            self._supervisor.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._supervisor
-        await self._runner.close()
+        if self._state != "open":
+            if self._supervisor is not None:
+                await asyncio.wait({self._supervisor})
+            return
+        self._state = "closing"
         if self._ws is not None:
-            await self._ws.close(1000, "client closed the session")
-        self._finish(ev.Closed(code=1000, reason="closed by client"))
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.options.close_timeout_s):
+                    await self._outbox.drained()
+        self._closing.set()
+        if self._ws is not None:
+            await _close_quietly(self._ws, 1000, "client closed the session")
+        if self._supervisor is not None:
+            done, _ = await asyncio.wait({self._supervisor}, timeout=self.options.close_timeout_s)
+            if not done:
+                self._supervisor.cancel()
+                await asyncio.wait({self._supervisor})
 
-    # ------------------------------------------------------------ sending (all ordered)
+    # ------------------------------------------------------------------ sending
 
-    async def send_turn(self, turns: str | list[dict[str, Any]], turn_complete: bool = True) -> None:
-        self._queue(wire.client_content(turns, turn_complete))
+    async def flush(self) -> None:
+        """Wait until everything queued so far was handed to the socket."""
+        await self._outbox.drained()
 
-    async def send_text(self, text: str) -> None:
-        self._queue(wire.realtime_text(text))
+    def _enqueue(self, item: Outgoing) -> None:
+        if self._state != "open":
+            raise SessionClosed(f"cannot send: the session is {self._state}")
+        if self._outbox.put(item):
+            self._emit(FrameDropped(total=self._outbox.dropped_frames))
 
-    async def send_audio(self, pcm: bytes, rate: int = wire.INPUT_AUDIO_RATE) -> None:
-        self._queue(wire.realtime_audio(pcm, rate))
+    def _tool_generation(self) -> int:
+        return self._generation
 
-    async def send_video(self, jpeg: bytes, mime_type: str = "image/jpeg") -> None:
-        if self._queue(wire.realtime_video(jpeg, mime_type)):
-            self._put(ev.FrameDropped(total=self._outbox.frames_dropped))
-
-    async def activity_start(self) -> None:
-        self._queue(wire.activity_start())
-
-    async def activity_end(self) -> None:
-        self._queue(wire.activity_end())
-
-    async def audio_stream_end(self) -> None:
-        self._queue(wire.audio_stream_end())
-
-    async def send_tool_response(self, responses: list[FunctionResponse]) -> None:
-        self._queue(wire.tool_response(responses))
-
-    @property
-    def frames_dropped(self) -> int:
-        return self._outbox.frames_dropped
-
-    @property
-    def closed(self) -> bool:
-        return self._finished
-
-    def _queue(self, message: Message) -> bool:
-        if self._finished:
-            raise LiveError("the Live session is closed")
-        return self._outbox.put(message)
-
-    # ------------------------------------------------------------ events
+    # ------------------------------------------------------------------ events
 
     def __aiter__(self) -> LiveSession:
         return self
 
-    async def __anext__(self) -> ev.Event:
-        event = await self._events.get()
-        if event is None:
-            self._events.put_nowait(None)  # later iterations end too
+    async def __anext__(self) -> Event:
+        if self._iteration_done or (self._state == "closed" and self._events.empty()):
             raise StopAsyncIteration
+        if self._state == "new":
+            raise SessionClosed("connect the session before reading its events")
+        event = await self._events.get()
+        if isinstance(event, Closed):
+            self._iteration_done = True
         return event
 
-    def _put(self, event: ev.Event) -> None:
-        self._events.put_nowait(event)
-
-    def _finish(self, closed: ev.Closed) -> None:
+    def _emit(self, event: Event) -> None:
         if not self._finished:
-            self._finished = True
-            self._put(closed)
-            self._events.put_nowait(None)
+            self._events.put_nowait(event)
 
-    # ------------------------------------------------------------ connections
+    def _take(self, events: list[ServerEvent]) -> None:
+        """Account a server event, then hand it to the application."""
+        for event in events:
+            if isinstance(event, ResumptionUpdate):
+                self._replay.update(event.new_handle, event.resumable, event.last_consumed_index)
+            elif isinstance(event, TurnComplete):
+                self._replay.turn_complete()
+            elif isinstance(event, Usage):
+                self.usage.add(event)
+            elif isinstance(event, GoAway):
+                self._go_away.set()
+            self._emit(event)
+            if self._runner is not None:
+                if isinstance(event, ToolCall):
+                    self._runner.start(event.calls)
+                elif isinstance(event, ToolCallCancellation):
+                    self._runner.cancel(event.ids)
 
-    async def _open(self, handle: str | None) -> ClientConnection:
-        """Connect, send setup (message 0), wait for setupComplete."""
-        options = self.options
-        try:
-            ws = await connect(
-                self.endpoint.url(),
-                additional_headers=self.endpoint.headers(),
-                ssl=self.endpoint.ssl if self.endpoint.secure else None,
-                max_size=options.max_message_bytes,
-                ping_interval=options.ping_interval_s,
-                ping_timeout=options.ping_timeout_s,
-                open_timeout=options.open_timeout_s,
-                close_timeout=options.close_timeout_s,
-                compression=None,  # base64 audio barely compresses; deflate only costs CPU
-            )
-        except InvalidStatus as exc:
-            raise SetupRejected(exc.response.status_code, _http_reason(exc)) from None
-        except (OSError, InvalidHandshake, TimeoutError) as exc:
-            raise LiveError(f"cannot connect to {self.endpoint.url()}: {type(exc).__name__}: {exc}") from None
-        config = replace(self.config, resumption_handle=handle)
-        try:
-            await ws.send(wire.encode(wire.setup(config)))
-            async with asyncio.timeout(options.setup_timeout_s):
-                while True:
-                    first = wire.parse_server_message(await ws.recv())
-                    if any(isinstance(event, ev.SetupComplete) for event in first):
-                        break
-        except ConnectionClosed as exc:
-            code, reason = _close_info(exc)
-            raise SetupRejected(code, reason) from None
-        except TimeoutError:
-            await ws.close(1000, "setup timed out")
-            raise LiveError(f"no setupComplete within {options.setup_timeout_s:g} s") from None
-        self.connections += 1
-        return ws
+    # ------------------------------------------------------------------ connection loop
 
-    async def _supervise(self) -> None:
+    def _setup_text(self) -> str:
+        config = dataclasses.replace(self.config, resumption_handle=self._replay.handle)
+        return wire.encode(wire.setup(config))
+
+    async def _supervise(self, ws: ClientConnection) -> None:
+        loop = asyncio.get_running_loop()
+        closed: Closed | None = None
         try:
             while True:
-                assert self._ws is not None
-                restart = await self._run_connection(self._ws)
-                self._ws = await self._reconnect(restart)
+                started = loop.time()
+                end = await self._serve(ws)
+                if self._closing.is_set():
+                    break
+                if loop.time() - started >= self.options.stable_after_s:
+                    self._failures = 0
+                if end.code in FATAL_CLOSE_CODES or not self.options.reconnect:
+                    closed = Closed(end.code, end.reason, error=not end.go_away and end.code != 1000)
+                    break
+                ws = await self._reconnect(end)
         except _Stop as stop:
-            await self._runner.close()
-            self._finish(stop.closed)
+            closed = stop.closed
+        finally:
+            await self._finish(closed)
 
-    async def _run_connection(self, ws: ClientConnection) -> _Restart:
-        """Run reader and writer on one connection until it ends; say why."""
-        self._go_away.clear()
+    async def _finish(self, closed: Closed | None) -> None:
+        self._state = "closed"
+        if self._runner is not None:
+            await self._runner.close()
+        unsent = len(self._outbox)
+        if unsent:
+            log.warning("Live session ended with %d queued message(s) unsent", unsent)
+        self._emit(closed or Closed(1000, "closed by the client"))
+        self._finished = True
+
+    async def _serve(self, ws: ClientConnection) -> _End:
+        """Read and write on one connection until it ends (or the server announces its end)."""
+        self._ws = ws
+        self._go_away = go_away = asyncio.Event()
         reader = asyncio.create_task(self._read(ws), name="rholive-live-reader")
         writer = asyncio.create_task(self._write(ws), name="rholive-live-writer")
-        go_away = asyncio.create_task(self._go_away.wait())
+        leaving = asyncio.create_task(go_away.wait())
         try:
-            await asyncio.wait({reader, writer, go_away}, return_when=asyncio.FIRST_COMPLETED)
-        except asyncio.CancelledError:
-            reader.cancel()
-            raise
+            await asyncio.wait({reader, writer, leaving}, return_when=asyncio.FIRST_COMPLETED)
+            writer.cancel()  # a dying or goAway'd socket takes nothing more; the queue waits
+            if not reader.done():
+                if go_away.is_set():  # close the old socket first: resuming beside it fails
+                    await _close_quietly(ws, 1000, "going away: resuming on a new connection")
+                elif writer.done() and not writer.cancelled() and writer.exception() is not None:
+                    await _close_quietly(ws, 1011, "client writer failed")
+            await reader  # drains what arrived before the close (updates, last parts)
         finally:
-            for task in (writer, go_away):
+            for task in (reader, writer, leaving):
                 task.cancel()
-        if self._go_away.is_set() and not reader.done():
-            await self._let_reply_finish(reader)
-            reader.cancel()
-            # Close the old socket first: a resume while it is still open was seen to fail with 1011.
-            with contextlib.suppress(Exception):
-                await ws.close(1000, "going away")
-            return _Restart("go_away")
-        with contextlib.suppress(asyncio.CancelledError):
-            await reader
-        code, reason = ws.close_code, ws.close_reason or ""
-        if code in FATAL_CODES:
-            raise _Stop(ev.Closed(code=code, reason=reason, error=True))
-        shown = code if code is not None else 1006
-        return _Restart(f"connection closed ({shown}{': ' + reason if reason else ''})", code)
-
-    async def _let_reply_finish(self, reader: asyncio.Task[None]) -> None:
-        """After goAway, let a streaming reply end on this connection if the deadline allows: switching
-        mid-reply would make the resumed server answer that turn again from the start."""
-        budget = max(0.0, self._go_away_left_s - min(5.0, self._go_away_left_s / 2))
-        idle = asyncio.create_task(self._idle.wait())
-        try:
-            await asyncio.wait({idle, reader}, timeout=budget, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            idle.cancel()
+            await asyncio.gather(reader, writer, leaving, return_exceptions=True)
+            self._ws = None
+        return _End(ws.close_code, ws.close_reason or "", go_away.is_set())
 
     async def _read(self, ws: ClientConnection) -> None:
         with contextlib.suppress(ConnectionClosed):
             async for raw in ws:
-                for event in wire.parse_server_message(raw):
-                    self._handle_event(event)
-
-    def _handle_event(self, event: ev.Event) -> None:
-        match event:
-            case ev.ResumptionUpdate(new_handle=handle, resumable=resumable, last_consumed_index=index):
-                if resumable and handle:
-                    self.handle = handle
-                    self._replay.consumed(index)
-            case ev.TurnComplete() | ev.Interrupted():
-                self._replay.turn_completed()
-                self._idle.set()
-            case ev.TextPart() | ev.AudioChunk() | ev.OutputTranscription():
-                self._idle.clear()
-            case ev.GoAway(time_left_s=left):
-                self._go_away_left_s = left
-                self._go_away.set()
-            case ev.Usage():
-                self.usage.add(event)
-            case ev.ToolCall(calls=calls):
-                self._runner.start(calls)
-            case ev.ToolCallCancellation(ids=ids):
-                self._runner.cancel(ids)
-        self._put(event)
+                self._take(wire.parse_server_message(raw))
 
     async def _write(self, ws: ClientConnection) -> None:
-        while True:
-            message = await self._outbox.get()
-            self._replay.record(message)  # recorded first: if the send fails, the resume sends it again
-            try:
-                await ws.send(wire.encode(message))
-            except ConnectionClosed:
-                return
+        try:
+            while True:
+                await self._outbox.wait()
+                item = self._outbox.pop()  # taken and recorded with no await between: cancel-safe
+                try:
+                    if item.tool and item.generation != self._generation:
+                        self._replay.dropped_tool_responses += 1
+                        log.warning("tool response for a call of an earlier connection not sent")
+                        continue
+                    self._replay.record(item.text, item.tool)
+                    await ws.send(item.text)
+                finally:
+                    self._outbox.sent()
+        except ConnectionClosed:
+            return
+        except Exception:
+            log.exception("Live session writer failed")
+            raise
 
-    async def _reconnect(self, restart: _Restart) -> ClientConnection:
-        """Open the next connection (resuming when a handle exists) and queue the replay."""
-        unanswered = self._replay.unanswered()
-        pending = self._replay.new_connection()
+    async def _reconnect(self, end: _End) -> ClientConnection:
+        reason = "go_away" if end.go_away else _describe(end)
+        self._generation += 1
+        if self._runner is not None:
+            self._runner.cancel(self._runner.running)
+        lost_reason = "" if self.config.session_resumption else "session resumption is off"
         attempt = 0
         while True:
             attempt += 1
-            if attempt > self.options.reconnect_attempts:
-                reason = f"gave up reconnecting: {restart.reason}"
-                raise _Stop(ev.Closed(code=restart.code, reason=reason, error=True))
-            delay = 0.0 if restart.reason == "go_away" and attempt == 1 else self._backoff(attempt)
-            self._put(ev.Reconnecting(reason=restart.reason, attempt=attempt, delay_s=delay))
-            await asyncio.sleep(delay)
-            handle = self.handle
+            delay = 0.0
+            if not (end.go_away and attempt == 1):
+                self._failures += 1
+                if self._failures > self.options.max_reconnect_attempts:
+                    message = f"gave up after {attempt - 1} reconnection attempt(s); last: {reason}"
+                    raise _Stop(Closed(end.code, message, error=True))
+                delay = self.options.backoff_s(self._failures)
+            self._emit(Reconnecting(reason=reason, attempt=attempt, delay_s=delay))
+            if await _wait_event(self._closing, delay):
+                raise _Stop(None)
+            handle = self._replay.handle
             try:
-                ws = await self._open(handle)
+                ws, early = await open_connection(self.endpoint, self._setup_text(), self.options)
             except SetupRejected as exc:
-                if handle is not None and exc.code == 1008 and "handle" in exc.reason.lower():
-                    self.handle = None  # handle refused or expired: go on without the old context
-                    self._put(ev.ContextLost(reason=f"resumption refused: {exc.reason}"))
+                if handle is not None and exc.code == 1008 and not exc.http:
+                    self._replay.forget_handle()  # expired or ended: start afresh rather than give up
+                    reason = lost_reason = f"resumption refused: {exc.reason}"
                     continue
-                raise _Stop(ev.Closed(code=exc.code, reason=exc.reason, error=True)) from None
-            except LiveError as exc:
-                log.info("reconnect attempt %d failed: %s", attempt, exc)
+                if exc.code in (FATAL_HTTP_STATUSES if exc.http else FATAL_CLOSE_CODES):
+                    raise _Stop(Closed(exc.code, exc.reason, error=True)) from None
+                reason = str(exc)
                 continue
-            break
-        self._put(ev.Connected(attempt=attempt, resumed=handle is not None))
-        if handle is None:
-            self._put(ev.ContextLost(reason="no resumption handle yet: the model starts a new conversation"))
-            pending = unanswered  # a new conversation: answered turns must not be asked again
-        for message in reversed(pending):
-            self._outbox.push_front(message)
-        if handle is not None:
-            self._put(ev.Resumed(replayed=len(pending)))
-        return ws
+            except ConnectFailed as exc:
+                reason = str(exc)
+                continue
+            if self._closing.is_set():
+                await _close_quietly(ws, 1000, "client closed the session")
+                raise _Stop(None)
+            await self._resume(ws, early, attempt, handle is not None, lost_reason)
+            return ws
 
-    def _backoff(self, attempt: int) -> float:
-        base = min(self.options.backoff_max_s, self.options.backoff_initial_s * 2 ** (attempt - 1))
-        return base * random.uniform(0.5, 1.0)
-
-    # ------------------------------------------------------------ tools
-
-    async def _send_tool_responses(self, responses: list[FunctionResponse]) -> None:
-        if not self._finished:
-            self._outbox.put(wire.tool_response(responses))
-
-    def _on_tool_result(self, result: ev.ToolResult) -> None:
-        self._put(result)
-
-
-def _close_info(exc: ConnectionClosed) -> tuple[int | None, str]:
-    frame = exc.rcvd
-    return (frame.code, frame.reason) if frame is not None else (1006, "connection lost without a close frame")
+    async def _resume(
+        self, ws: ClientConnection, early: list[ServerEvent], attempt: int, resumed: bool, lost: str
+    ) -> None:
+        self.connections += 1
+        resend = self._replay.restart(fresh=not resumed)
+        self._take(early)
+        self._emit(Connected(attempt=attempt, resumed=resumed))
+        if not resumed:
+            detail = lost or "no resumption handle yet"
+            self._emit(ContextLost(f"{detail}; the model starts without the conversation so far"))
+        with contextlib.suppress(ConnectionClosed):  # still recorded: the next resume sends them again
+            for text in resend:
+                await ws.send(text)
+        if resumed:
+            self._emit(Resumed(replayed=len(resend)))
 
 
-def _http_reason(exc: InvalidStatus) -> str:
-    body = exc.response.body or b""
-    text = body.decode("utf-8", "replace").strip()[:200]
-    return f"HTTP {exc.response.status_code}" + (f": {text}" if text else "")
+def _describe(end: _End) -> str:
+    return f"connection closed ({end.code} {end.reason})" if end.reason else f"connection closed ({end.code})"
+
+
+async def _wait_event(event: asyncio.Event, timeout_s: float) -> bool:
+    """True when ``event`` was set within ``timeout_s``."""
+    if event.is_set():
+        return True
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(event.wait(), timeout_s)
+    return event.is_set()
+
+
+async def _close_quietly(ws: ClientConnection, code: int, reason: str) -> None:
+    with contextlib.suppress(Exception):
+        await ws.close(code, reason)

@@ -1,8 +1,7 @@
-"""Token usage accumulated over a whole session (all its connections)."""
+"""Token usage of a whole session: every ``usageMetadata`` report added up, across reconnections."""
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 
 from rholive.live.events import Usage
@@ -13,14 +12,19 @@ class UsageTotals:
     prompt_tokens: int = 0
     response_tokens: int = 0
     total_tokens: int = 0
-    prompt_by_modality: Counter[str] = field(default_factory=Counter)
-    response_by_modality: Counter[str] = field(default_factory=Counter)
+    prompt_by_modality: dict[str, int] = field(default_factory=dict)  # {"TEXT": n, "AUDIO": n, ...}
+    response_by_modality: dict[str, int] = field(default_factory=dict)
     reports: int = 0
 
     def add(self, usage: Usage) -> None:
         self.prompt_tokens += usage.prompt_tokens
         self.response_tokens += usage.response_tokens
         self.total_tokens += usage.total_tokens
-        self.prompt_by_modality.update(usage.prompt_by_modality)
-        self.response_by_modality.update(usage.response_by_modality)
+        _merge(self.prompt_by_modality, usage.prompt_by_modality)
+        _merge(self.response_by_modality, usage.response_by_modality)
         self.reports += 1
+
+
+def _merge(into: dict[str, int], counts: dict[str, int]) -> None:
+    for modality, tokens in counts.items():
+        into[modality] = into.get(modality, 0) + tokens

@@ -1,0 +1,87 @@
+"""What a resumed connection must send again: the resumption handle and the unconsumed client messages.
+
+Client messages of one connection are numbered from 0 (the setup, not kept here) upwards. A
+``sessionResumptionUpdate`` with a new handle and ``lastConsumedClientMessageIndex = k`` says messages 0..k
+are inside the state that handle names: those are forgotten, the rest are kept to be resent, in order,
+after resuming with that handle. Numbering restarts on every connection, so a replay records the resent
+messages again under their new numbers (if that connection dies too, they are still there).
+
+Without a handle the server starts from nothing; resending turns it already answered would answer them
+twice, so a fresh start resends only what was sent after the last ``turnComplete`` (the pending turn).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+
+@dataclass(slots=True)
+class Sent:
+    index: int
+    text: str  # the encoded JSON, resent as is
+    tool: bool = False  # a toolResponse: its call ids belong to the connection that made the call
+
+
+class ReplayBuffer:
+    def __init__(self, handle: str | None = None, keep_answered: bool = True) -> None:
+        self.handle = handle
+        # without resumption no handle will ever come: messages of answered turns are never needed
+        self._keep_answered = keep_answered
+        self._sent: deque[Sent] = deque()
+        self._next = 1
+        self._answered = 0  # messages 1.._answered were sent before the latest turnComplete
+        self.dropped_tool_responses = 0
+
+    def __len__(self) -> int:
+        return len(self._sent)
+
+    @property
+    def last_index(self) -> int:
+        return self._next - 1
+
+    def record(self, text: str, tool: bool = False) -> int:
+        """Number a message about to be written on the current connection."""
+        index = self._next
+        self._next += 1
+        self._sent.append(Sent(index, text, tool))
+        return index
+
+    def update(self, handle: str | None, resumable: bool, consumed: int | None) -> None:
+        """A resumption update. Only one with a usable handle moves the resume point: an index alone
+        (or ``resumable: false``) says nothing about the state the previous handle names."""
+        if not handle or not resumable:
+            return
+        self.handle = handle
+        if consumed is not None:
+            self._forget_through(consumed)
+
+    def turn_complete(self) -> None:
+        self._answered = self.last_index
+        if not self._keep_answered:
+            self._forget_through(self._answered)
+
+    def forget_handle(self) -> None:
+        """The server refused the handle (expired, ended session): the next start is fresh."""
+        self.handle = None
+
+    def restart(self, fresh: bool) -> list[str]:
+        """Messages to send first on a new connection, recorded again under its numbering.
+
+        ``fresh``: the new connection has no handle, keep only what follows the last turnComplete. Tool
+        responses are never resent: a resumed model makes its pending calls again, with new ids.
+        """
+        old = [s for s in self._sent if not (fresh and s.index <= self._answered)]
+        resend = [s for s in old if not s.tool]
+        self.dropped_tool_responses += len(old) - len(resend)
+        answered_before = sum(1 for s in resend if s.index <= self._answered)
+        self._sent.clear()
+        self._next = 1
+        for s in resend:
+            self.record(s.text)
+        self._answered = answered_before
+        return [s.text for s in resend]
+
+    def _forget_through(self, index: int) -> None:
+        while self._sent and self._sent[0].index <= index:
+            self._sent.popleft()
