@@ -35,16 +35,33 @@ def shrink_factor(width: int, height: int, max_edge: int) -> int:
     return max(1, math.ceil(max(width, height) / max_edge))
 
 
+def block_sums(frame: np.ndarray, k: int) -> np.ndarray:
+    """Per-channel sums (uint32, (H//k, W//k, C)) of k x k pixel blocks; partial edge blocks are left out.
+
+    k strided adds per axis instead of one 5-D reshape-sum: several times faster in numpy.
+    """
+    oh, ow, c = frame.shape[0] // k, frame.shape[1] // k, frame.shape[2]
+    crop = frame[: oh * k, : ow * k]
+    acc = np.uint16 if k * k * 255 < 65536 else np.uint32
+    rows = crop[0::k].astype(acc)
+    for i in range(1, k):
+        rows += crop[i::k]
+    cols = rows.reshape(oh, ow, k, c)
+    out = cols[:, :, 0].astype(np.uint32)
+    for j in range(1, k):
+        out += cols[:, :, j]
+    return out
+
+
 def resize_long_edge(frame: np.ndarray, max_edge: int = DEFAULT_MAX_EDGE) -> np.ndarray:
     """A C-contiguous uint8 frame (same channels) whose long edge is <= max_edge; the input itself if it fits."""
     if frame.ndim != 3 or frame.dtype != np.uint8:
         raise ValueError(f"expected an HxWxC uint8 frame, got shape {frame.shape} dtype {frame.dtype}")
-    h, w, c = frame.shape
+    h, w = frame.shape[:2]
     k = shrink_factor(w, h, max_edge)
     if k == 1:
         return np.ascontiguousarray(frame)
-    oh, ow = h // k, w // k
-    sums = frame[: oh * k, : ow * k].reshape(oh, k, ow, k, c).sum(axis=(1, 3), dtype=np.uint32)
+    sums = block_sums(frame, k)
     # Rounded mean back to uint8.
     return ((sums + (k * k) // 2) // (k * k)).astype(np.uint8)
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rholive.screen.encode import block_sums
+
 UNCHANGED = "unchanged"  # nothing changed beyond noise
 SMALL_CHANGE = "small_change"  # only a few small clusters changed (cursor, caret, clock)
 RATE_LIMITED = "rate_limited"  # a real change, but the last send is less than 1/max_fps ago
@@ -74,9 +76,7 @@ def thumbnail(frame: np.ndarray, block: int) -> np.ndarray:
     h, w = frame.shape[0] // block, frame.shape[1] // block
     if h == 0 or w == 0:
         raise ValueError(f"frame {frame.shape[1]}x{frame.shape[0]} is smaller than one {block}px block")
-    crop = frame[: h * block, : w * block]
-    # Sum all channels per block in one pass (alpha included: it is constant, so it cancels in differences).
-    sums = crop.reshape(h, block, w, block, frame.shape[2]).sum(axis=(1, 3), dtype=np.uint32)
+    sums = block_sums(frame, block)
     b, g, r = sums[..., 0], sums[..., 1], sums[..., 2]
     return ((0.114 * b + 0.587 * g + 0.299 * r) / (block * block)).astype(np.float32)
 
