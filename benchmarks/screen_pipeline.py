@@ -10,6 +10,7 @@ Capture is timed on a real Xvfb when installed; gate/resize/encode use synthetic
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import shutil
 import statistics
@@ -136,8 +137,28 @@ def sends_per_minute(frames: list[np.ndarray], fps: float) -> tuple[int, int]:
     gate = FrameGate(GateConfig())
     ours = sum(isinstance(gate.decide(f, i / fps), SendFrame) for i, f in enumerate(frames)) - 1
     keys = [seed_key(f) for f in frames]
-    seed = sum(1 for a, b in zip(keys, keys[1:], strict=False) if a != b)
+    seed = sum(1 for a, b in itertools.pairwise(keys) if a != b)
     return ours, seed
+
+
+def size_row(w: int, h: int) -> None:
+    a, b = text_frame(w, h, 1), text_frame(w, h, 2)
+    gate = FrameGate()
+    gate.decide(a, 0.0)
+    t = [0.0]
+
+    def step() -> None:
+        t[0] += 0.1
+        gate.decide(b if int(t[0] * 10) % 2 else a, t[0])
+
+    small = resize_long_edge(a)
+    jpeg = encode_jpeg(small)
+    seed = seed_jpeg(a)
+    print(
+        f"| {w}x{h} | {capture_ms(w, h)} | {ms(step):.1f} | {ms(lambda: resize_long_edge(a)):.1f} | "
+        f"{ms(lambda: encode_jpeg(small)):.1f} | {len(jpeg)} ({small.shape[1]}x{small.shape[0]}) | "
+        f"{ms(lambda: seed_key(a)):.2f} | {ms(lambda: seed_jpeg(a), 5):.1f} | {len(seed)} |"
+    )
 
 
 def main() -> None:
@@ -149,23 +170,7 @@ def main() -> None:
     )
     print("|---|---|---|---|---|---|---|---|---|")
     for w, h in SIZES:
-        a, b = text_frame(w, h, 1), text_frame(w, h, 2)
-        gate = FrameGate()
-        gate.decide(a, 0.0)
-        t = [0.0]
-
-        def step() -> None:
-            t[0] += 0.1
-            gate.decide(b if int(t[0] * 10) % 2 else a, t[0])
-
-        small = resize_long_edge(a)
-        jpeg = encode_jpeg(small)
-        seed = seed_jpeg(a)
-        print(
-            f"| {w}x{h} | {capture_ms(w, h)} | {ms(step):.1f} | {ms(lambda: resize_long_edge(a)):.1f} | "
-            f"{ms(lambda: encode_jpeg(small)):.1f} | {len(jpeg)} ({small.shape[1]}x{small.shape[0]}) | "
-            f"{ms(lambda: seed_key(a)):.2f} | {ms(lambda: seed_jpeg(a), 5):.1f} | {len(seed)} |"
-        )
+        size_row(w, h)
     print(f"\nresize limit 1024 px -> mediaResolution {media_resolution_for(1024)}; our JPEG quality 80\n")
     fps = 2.0
     w, h = 1920, 1080
