@@ -106,7 +106,7 @@ async def rholive_session(
     write_times: list[float] = []
     count = round(spec.duration_s / CHUNK_S)
     all_written = asyncio.Event()
-    while session._ws is None:  # the session's run task adopts the socket on its first step
+    while session._ws is None:  # noqa: ASYNC110  (the run task adopts the socket on its first step)
         await asyncio.sleep(0)
     ws = session._ws  # instrumentation only: timestamp each frame as the session's writer hands it over
     original_send = ws.send
