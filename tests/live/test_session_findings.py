@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
-from typing import Any
 
 import pytest
 
-from rholive.emulator import Emulator, EmulatorOptions
-from rholive.emulator.brains import CallTool, Say, UserTurn
+from rholive.emulator import Emulator
 from rholive.live import (
     Endpoint,
     FunctionResponse,
@@ -24,71 +21,9 @@ from rholive.live import (
 )
 from rholive.live import events as ev
 
+from .conftest import WAIT_S, Events, emulator_options
+
 FAST = SessionOptions(backoff_initial_s=0.05)
-WAIT_S = 15.0
-
-
-class CountingBrain:
-    """``reply N: TEXT``; ``use NAME ARG`` calls tool NAME with {"value": ARG}, then reports its answer."""
-
-    def respond(self, turn: UserTurn, history: list[UserTurn]) -> list[Any]:
-        if turn.text.startswith("use "):
-            _, name, arg = turn.text.split(" ", 2)
-            return [CallTool(name, {"value": arg})]
-        return [Say(f"reply {turn.number}: {turn.text}")]
-
-    def after_tool(self, name: str, args: dict[str, Any], response: dict[str, Any]) -> list[Any]:
-        return [Say(f"{name} said {response}")]
-
-
-def emulator_options(**overrides: Any) -> EmulatorOptions:
-    return EmulatorOptions(brain=CountingBrain(), words_per_part=2, **overrides)
-
-
-class Events:
-    """Reads a session's events in a background task; tests wait on conditions over what arrived."""
-
-    def __init__(self, session: LiveSession) -> None:
-        self.items: list[ev.Event] = []
-        self._arrived = asyncio.Condition()
-        self.task = asyncio.create_task(self._read(session))
-
-    async def _read(self, session: LiveSession) -> None:
-        async for event in session:
-            async with self._arrived:
-                self.items.append(event)
-                self._arrived.notify_all()
-
-    async def until(self, condition: Callable[[Events], bool], within: float = WAIT_S) -> None:
-        async def wait() -> None:
-            async with self._arrived:
-                await self._arrived.wait_for(lambda: condition(self))
-
-        await asyncio.wait_for(wait(), within)
-
-    def of(self, kind: type) -> list[Any]:
-        return [e for e in self.items if isinstance(e, kind)]
-
-    def count(self, kind: type) -> int:
-        return len(self.of(kind))
-
-    def replies(self) -> list[str]:
-        done, current = [], []
-        for event in self.items:
-            if isinstance(event, ev.TextPart):
-                current.append(event.text)
-            elif isinstance(event, ev.TurnComplete):
-                done.append("".join(current).strip())
-                current = []
-            elif isinstance(event, ev.Reconnecting | ev.Interrupted):
-                current = []
-        return done
-
-
-@pytest.fixture
-async def emu() -> AsyncIterator[Emulator]:
-    async with Emulator(emulator_options()) as server:
-        yield server
 
 
 async def test_a_debug_log_never_shows_the_api_key(
