@@ -63,6 +63,11 @@ class Endpoint:
         return f"{scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
     @property
+    def is_google(self) -> bool:
+        """The Gemini Developer API itself (not the emulator or a proxy)."""
+        return urlsplit(self.root).hostname == urlsplit(SERVICE_URL).hostname
+
+    @property
     def secure(self) -> bool:
         return self.root.startswith("wss://")
 

@@ -31,6 +31,7 @@ class ReplayBuffer:
         self._sent: deque[Sent] = deque()
         self._next = 1
         self._answered = 0  # messages 1.._answered were sent before the latest turnComplete
+        self._last_turn_end = 0  # index of the latest message that ended a user turn (0: none known)
         self.dropped_tool_responses = 0
 
     def __len__(self) -> int:
@@ -45,6 +46,8 @@ class ReplayBuffer:
         index = self._next
         self._next += 1
         self._sent.append(Sent(index, text, tool))
+        if _ends_turn(text):
+            self._last_turn_end = index
         return index
 
     def update(self, handle: str | None, resumable: bool, consumed: int | None) -> None:
@@ -53,11 +56,14 @@ class ReplayBuffer:
         if not handle or not resumable:
             return
         self.handle = handle
-        if consumed is not None:
-            self._forget_through(consumed)
+        # Without the consumed index (non-transparent resumption) the handle is taken to cover every turn the
+        # server had completed when it sent the update.
+        self._forget_through(consumed if consumed is not None else self._answered)
 
     def turn_complete(self) -> None:
-        self._answered = self.last_index
+        # The answered turn ended with the latest turn-ending message; what followed it (the next turn, already
+        # streaming) is not answered yet. With server-side VAD no message marks the end: take all that was sent.
+        self._answered = self._last_turn_end or self.last_index
         if not self._keep_answered:
             self._forget_through(self._answered)
 
@@ -77,6 +83,7 @@ class ReplayBuffer:
         answered_before = sum(1 for s in resend if s.index <= self._answered)
         self._sent.clear()
         self._next = 1
+        self._last_turn_end = 0
         for s in resend:
             self.record(s.text)
         self._answered = answered_before
@@ -85,3 +92,11 @@ class ReplayBuffer:
     def _forget_through(self, index: int) -> None:
         while self._sent and self._sent[0].index <= index:
             self._sent.popleft()
+
+
+def _ends_turn(text: str) -> bool:
+    """activityEnd, a realtime text or a complete clientContent: the messages that end a user turn."""
+    return (
+        text.startswith(('{"realtimeInput":{"activityEnd"', '{"realtimeInput":{"text"'))
+        or (text.startswith('{"clientContent"') and text.endswith('"turnComplete":true}}'))
+    )

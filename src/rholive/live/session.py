@@ -85,6 +85,10 @@ class LiveSession(Sender):
         config = config or SetupConfig()
         if tools is not None and len(tools) and not config.tools:
             config = dataclasses.replace(config, tools=tools.setup_tools())
+        if endpoint.is_google:
+            # The SDK refuses `transparent` outside Vertex: do not risk the setup on the Developer API; the
+            # replay buffer then cuts at the last completed turn instead of the consumed index.
+            config = dataclasses.replace(config, transparent_resumption=False)
         self.endpoint = endpoint
         self.config = config
         self.options = options or SessionOptions()
