@@ -32,6 +32,8 @@ Model = Annotated[
 ]
 ApiVersion = Annotated[str | None, typer.Option("--api-version", help="v1, v1beta or v1alpha.")]
 CaFile = Annotated[Path | None, typer.Option("--ca-file", help="Trust this certificate (emulator --tls).")]
+Modality = Annotated[str | None, typer.Option("--modality", help="text or audio.")]
+JsonMode = Annotated[bool, typer.Option("--json", help="One JSON object per event on stdout.")]
 
 
 @app.callback()
@@ -45,6 +47,25 @@ def main(
 
 def _settings(**flags: Any) -> Settings:
     return _guard(lambda: load_settings(_state["config"], **flags))
+
+
+def _endpoint_settings(
+    base_url: str | None,
+    api_key: str | None,
+    model: str | None,
+    api_version: str | None,
+    ca_file: Path | None,
+    modality: str | None = None,
+) -> Settings:
+    """Settings for a command that talks to a Live endpoint (the same flags everywhere)."""
+    return _settings(
+        base_url=base_url,
+        api_key=api_key,
+        model=model,
+        api_version=api_version,
+        ca_file=ca_file,
+        modality=modality,
+    )
 
 
 def _guard(work: Any) -> Any:
@@ -74,20 +95,13 @@ def chat(
     model: Model = None,
     api_version: ApiVersion = None,
     ca_file: CaFile = None,
-    modality: Annotated[str | None, typer.Option("--modality", help="text or audio.")] = None,
-    json_mode: Annotated[bool, typer.Option("--json", help="One JSON object per event on stdout.")] = False,
+    modality: Modality = None,
+    json_mode: JsonMode = False,
 ) -> None:
     """A line-based chat over one Live session: each stdin line is a user turn."""
     from rholive import chat as chat_module
 
-    settings = _settings(
-        base_url=base_url,
-        api_key=api_key,
-        model=model,
-        api_version=api_version,
-        ca_file=ca_file,
-        modality=modality,
-    )
+    settings = _endpoint_settings(base_url, api_key, model, api_version, ca_file, modality)
     code = _guard(lambda: chat_module.main(settings, json_mode=json_mode))
     raise typer.Exit(code)
 
@@ -104,9 +118,7 @@ def demo(
     """Show rholive end to end on the embedded emulator (no key, no network needed)."""
     from rholive import demo as demo_module
 
-    settings = _settings(
-        base_url=base_url, api_key=api_key, model=model, api_version=api_version, ca_file=ca_file
-    )
+    settings = _endpoint_settings(base_url, api_key, model, api_version, ca_file)
     raise typer.Exit(_guard(lambda: demo_module.main(settings, speed=speed)))
 
 
@@ -133,8 +145,8 @@ def replay(
     model: Model = None,
     api_version: ApiVersion = None,
     ca_file: CaFile = None,
-    modality: Annotated[str | None, typer.Option("--modality", help="text or audio.")] = None,
-    json_mode: Annotated[bool, typer.Option("--json", help="One JSON object per event on stdout.")] = False,
+    modality: Modality = None,
+    json_mode: JsonMode = False,
     speed: Annotated[
         float | None, typer.Option("--speed", help="Play N times faster than real time (default: unpaced).")
     ] = None,
@@ -144,14 +156,7 @@ def replay(
     from rholive import replay as replay_module
 
     mode = _turn_mode(turns)
-    settings = _settings(
-        base_url=base_url,
-        api_key=api_key,
-        model=model,
-        api_version=api_version,
-        ca_file=ca_file,
-        modality=modality,
-    )
+    settings = _endpoint_settings(base_url, api_key, model, api_version, ca_file, modality)
     code = _guard(lambda: replay_module.main(settings, file, json_mode=json_mode, speed=speed, turns=mode))
     raise typer.Exit(code)
 
@@ -174,8 +179,8 @@ def run(
     model: Model = None,
     api_version: ApiVersion = None,
     ca_file: CaFile = None,
-    modality: Annotated[str | None, typer.Option("--modality", help="text or audio.")] = None,
-    json_mode: Annotated[bool, typer.Option("--json", help="One JSON object per event on stdout.")] = False,
+    modality: Modality = None,
+    json_mode: JsonMode = False,
     turns: Turns = "client",
 ) -> None:
     """The copilot: microphone (me) and system audio (them) into one Live session; replies shown (and spoken)."""
@@ -184,14 +189,7 @@ def run(
     mode = _turn_mode(turns)
     if not no_screen:
         print("rholive: screen capture is not built yet; running audio only", file=sys.stderr)
-    settings = _settings(
-        base_url=base_url,
-        api_key=api_key,
-        model=model,
-        api_version=api_version,
-        ca_file=ca_file,
-        modality=modality,
-    )
+    settings = _endpoint_settings(base_url, api_key, model, api_version, ca_file, modality)
     code = _guard(
         lambda: voice_run.main(
             settings,
@@ -306,9 +304,7 @@ def telegram(
     if not token:
         print("rholive: error: no bot token: pass --bot-token or set RHOLIVE_BOT_TOKEN", file=sys.stderr)
         raise typer.Exit(2)
-    settings = _settings(
-        base_url=base_url, api_key=api_key, model=model, api_version=api_version, ca_file=ca_file
-    )
+    settings = _endpoint_settings(base_url, api_key, model, api_version, ca_file)
     _guard(lambda: asyncio.run(run_bot(settings, token, api_url, list(allow or []))))
 
 
