@@ -8,7 +8,8 @@ from rholive.live import Endpoint, LiveSession, SetupConfig, wire
 from rholive.live import events as ev
 from rholive.live.replay import ReplayBuffer
 
-from .lead_support import NumberingBrain, Transcript
+from .conftest import Events
+from .lead_support import NumberingBrain
 
 
 def test_the_next_turn_already_streaming_survives_an_update_without_index() -> None:
@@ -42,11 +43,11 @@ async def test_go_away_resume_without_index_loses_and_doubles_nothing() -> None:
     async with Emulator(options) as emu:
         config = SetupConfig(transparent_resumption=False)
         async with LiveSession(Endpoint(base_url=emu.url), config) as session:
-            seen = Transcript(session)
+            seen = Events(session)
             for i in range(1, 11):
                 await session.send_turn(f"turn {i}")
-                await seen.wait_for(lambda t, i=i: len(t.answers()) >= i, within=20)
+                await seen.until(lambda t, i=i: len(t.replies()) >= i, within=20)
         assert all(e.last_consumed_index is None for e in seen.of(ev.ResumptionUpdate))
         assert seen.count(ev.GoAway) >= 2 and seen.count(ev.Resumed) >= 2
         assert [t.text for t in emu.conversations[0].turns] == [f"turn {i}" for i in range(1, 11)]
-        assert seen.answers() == [f"answer {i}: turn {i} ok" for i in range(1, 11)]
+        assert seen.replies() == [f"answer {i}: turn {i} ok" for i in range(1, 11)]

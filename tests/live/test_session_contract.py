@@ -13,7 +13,8 @@ from rholive.emulator import Emulator, EmulatorOptions
 from rholive.live import ActivityDetection, Endpoint, LiveSession, SetupConfig, SetupRejected, ToolRegistry
 from rholive.live import events as ev
 
-from .lead_support import NumberingBrain, Transcript
+from .conftest import Events
+from .lead_support import NumberingBrain
 
 
 @pytest.fixture
@@ -33,16 +34,16 @@ def endpoint(emu: Emulator, **kw: Any) -> Endpoint:
 
 async def test_text_turn_streams_and_the_iterator_goes_on_after_turn_complete(emulator: Emulator) -> None:
     async with LiveSession(endpoint(emulator), SetupConfig()) as session:
-        seen = Transcript(session)
+        seen = Events(session)
         await session.send_turn("hello")
-        await seen.wait_for(lambda t: t.count(ev.TurnComplete) == 1)
+        await seen.until(lambda t: t.count(ev.TurnComplete) == 1)
         await session.send_turn("again")
-        await seen.wait_for(lambda t: t.count(ev.TurnComplete) == 2)
-    await seen.finished()
-    assert seen.answers() == ["answer 1: hello ok", "answer 2: again ok"]
+        await seen.until(lambda t: t.count(ev.TurnComplete) == 2)
+    await seen.ended()
+    assert seen.replies() == ["answer 1: hello ok", "answer 2: again ok"]
     assert seen.count(ev.TextPart) > 2  # streamed in several parts
     assert seen.count(ev.Connected) == 1
-    assert isinstance(seen.events[-1], ev.Closed) and not seen.events[-1].error
+    assert isinstance(seen.items[-1], ev.Closed) and not seen.items[-1].error
     assert session.usage.reports == 2 and session.usage.total_tokens > 0
     assert session.usage.prompt_by_modality["TEXT"] > 0
 
@@ -61,12 +62,12 @@ async def test_tool_round_trip_sync_and_async(emulator: Emulator) -> None:
         return len(value)
 
     async with LiveSession(endpoint(emulator), SetupConfig(), tools=tools) as session:
-        seen = Transcript(session)
+        seen = Events(session)
         await session.send_turn("tool shout hey")
-        await seen.wait_for(lambda t: t.count(ev.TurnComplete) == 1)
+        await seen.until(lambda t: t.count(ev.TurnComplete) == 1)
         await session.send_turn("tool count four")
-        await seen.wait_for(lambda t: t.count(ev.TurnComplete) == 2)
-    assert seen.answers() == ["shout gave {'loud': 'HEY'}", "count gave {'result': 4}"]
+        await seen.until(lambda t: t.count(ev.TurnComplete) == 2)
+    assert seen.replies() == ["shout gave {'loud': 'HEY'}", "count gave {'result': 4}"]
     calls = seen.of(ev.ToolCall)
     results = seen.of(ev.ToolResult)
     assert [c.calls[0].id for c in calls] == [r.id for r in results]
@@ -75,13 +76,13 @@ async def test_tool_round_trip_sync_and_async(emulator: Emulator) -> None:
 async def test_interruption_by_a_new_turn(emulator: Emulator) -> None:
     emulator.options.reply_delay_s = 2.0
     async with LiveSession(endpoint(emulator), SetupConfig()) as session:
-        seen = Transcript(session)
+        seen = Events(session)
         await session.send_turn("first")
-        await seen.wait_for(lambda t: t.count(ev.ResumptionUpdate) >= 1)
+        await seen.until(lambda t: t.count(ev.ResumptionUpdate) >= 1)
         await session.send_turn("second")
-        await seen.wait_for(lambda t: t.count(ev.Interrupted) == 1)
+        await seen.until(lambda t: t.count(ev.Interrupted) == 1)
         emulator.options.reply_delay_s = 0.0
-        await seen.wait_for(lambda t: "answer 2: second ok" in t.answers())
+        await seen.until(lambda t: "answer 2: second ok" in t.replies())
 
 
 async def test_go_away_then_resume_loses_and_doubles_nothing(emulator: Emulator) -> None:
@@ -89,17 +90,17 @@ async def test_go_away_then_resume_loses_and_doubles_nothing(emulator: Emulator)
     emulator.options.goaway_notice_s = 0.6
     emulator.options.reply_delay_s = 0.15
     async with LiveSession(endpoint(emulator), SetupConfig()) as session:
-        seen = Transcript(session)
+        seen = Events(session)
         for i in range(1, 13):
             await session.send_turn(f"turn {i}")
-            await seen.wait_for(lambda t, i=i: len(t.answers()) >= i, within=20)
+            await seen.until(lambda t, i=i: len(t.replies()) >= i, within=20)
     assert seen.count(ev.GoAway) >= 2, "the test must cross several connection deadlines"
     assert seen.count(ev.Resumed) >= 2
     assert not seen.of(ev.ContextLost)
     conversation = emulator.conversations[0]
     assert len(emulator.conversations) == 1
     assert [t.text for t in conversation.turns] == [f"turn {i}" for i in range(1, 13)]
-    assert seen.answers() == [f"answer {i}: turn {i} ok" for i in range(1, 13)]
+    assert seen.replies() == [f"answer {i}: turn {i} ok" for i in range(1, 13)]
 
 
 async def test_messages_sent_during_a_drop_are_replayed_once(emulator: Emulator) -> None:
@@ -108,40 +109,40 @@ async def test_messages_sent_during_a_drop_are_replayed_once(emulator: Emulator)
     config = SetupConfig(activity_detection=ActivityDetection(disabled=True))
     chunk = b"\x10\x20" * 1600  # 100 ms
     async with LiveSession(endpoint(emulator), config) as session:
-        seen = Transcript(session)
+        seen = Events(session)
         for turn in range(2):
             await session.activity_start()
             for _ in range(5):
                 await session.send_audio(chunk)
             await session.activity_end()
-            await seen.wait_for(lambda t, turn=turn: len(t.answers()) >= turn + 1, within=20)
+            await seen.until(lambda t, turn=turn: len(t.replies()) >= turn + 1, within=20)
     reconnects = seen.of(ev.Reconnecting)
     assert reconnects and "1006" in reconnects[0].reason
     assert seen.count(ev.Resumed) == 1 and seen.of(ev.Resumed)[0].replayed > 0
     turns = emulator.conversations[0].turns
     assert [round(t.audio_seconds, 2) for t in turns] == [0.5, 0.5]
-    assert seen.answers() == ["answer 1: 0.5 s ok", "answer 2: 0.5 s ok"]
+    assert seen.replies() == ["answer 1: 0.5 s ok", "answer 2: 0.5 s ok"]
 
 
 async def test_drop_without_any_handle_reports_context_lost(emulator: Emulator) -> None:
     emulator.options.drop_after_messages = 3  # setup, turn 1, turn 2 -> dropped at the second turn
     async with LiveSession(endpoint(emulator), SetupConfig(session_resumption=False)) as session:
-        seen = Transcript(session)
+        seen = Events(session)
         await session.send_turn("one")
-        await seen.wait_for(lambda t: len(t.answers()) == 1)
+        await seen.until(lambda t: len(t.replies()) == 1)
         await session.send_turn("two")
-        await seen.wait_for(lambda t: len(t.answers()) == 2, within=20)
+        await seen.until(lambda t: len(t.replies()) == 2, within=20)
     assert seen.count(ev.ContextLost) == 1
     assert len(emulator.conversations) == 2
     assert [t.text for t in emulator.conversations[1].turns] == ["two"]  # answered "one" was not asked again
-    assert seen.answers()[1] == "answer 1: two ok"  # a new conversation
+    assert seen.replies()[1] == "answer 1: two ok"  # a new conversation
 
 
 async def test_1007_is_surfaced_with_its_reason_and_not_retried(emulator: Emulator) -> None:
     async with LiveSession(endpoint(emulator), SetupConfig()) as session:
-        seen = Transcript(session)
+        seen = Events(session)
         await session.activity_start()  # not allowed while automatic activity detection is on
-        await seen.finished()
+        await seen.ended()
     closed = seen.of(ev.Closed)[0]
     assert closed.error and closed.code == 1007 and "activity" in closed.reason.lower()
     assert not seen.of(ev.Reconnecting)
@@ -155,9 +156,9 @@ async def test_refused_key_raises_setup_rejected_without_the_key() -> None:
         assert info.value.code == 1008 and info.value.reason
         assert "wrong-secret-key" not in str(info.value)
         async with LiveSession(endpoint(emu, api_key="right-key"), SetupConfig()) as session:
-            seen = Transcript(session)
+            seen = Events(session)
             await session.send_turn("hi")
-            await seen.wait_for(lambda t: t.count(ev.TurnComplete) == 1)
+            await seen.until(lambda t: t.count(ev.TurnComplete) == 1)
 
 
 async def test_ephemeral_token_flow() -> None:
@@ -171,9 +172,9 @@ async def test_ephemeral_token_flow() -> None:
         ep = Endpoint(base_url=emu.url, ephemeral_token=token, api_version="v1alpha")
         assert "Constrained" in ep.url() and token not in ep.url()
         async with LiveSession(ep, SetupConfig()) as session:
-            seen = Transcript(session)
+            seen = Events(session)
             await session.send_turn("with a token")
-            await seen.wait_for(lambda t: t.count(ev.TurnComplete) == 1)
+            await seen.until(lambda t: t.count(ev.TurnComplete) == 1)
         with pytest.raises(SetupRejected) as info:  # one use only
             await LiveSession(ep, SetupConfig()).connect()
         assert token not in str(info.value)
