@@ -294,18 +294,51 @@ def telegram(
     model: Model = None,
     api_version: ApiVersion = None,
     ca_file: CaFile = None,
+    voicechat_session: Annotated[
+        str | None,
+        typer.Option(
+            "--voicechat-session",
+            help="Telethon session string of a user account for group voice chats (default: $RHOLIVE_TG_SESSION).",
+            show_default=False,
+        ),
+    ] = None,
+    api_id: Annotated[
+        int | None, typer.Option("--api-id", help="Telegram API id (default: $RHOLIVE_TG_API_ID).")
+    ] = None,
+    api_hash: Annotated[
+        str | None,
+        typer.Option(
+            "--api-hash", help="Telegram API hash (default: $RHOLIVE_TG_API_HASH).", show_default=False
+        ),
+    ] = None,
+    voicechat_idle: Annotated[
+        float,
+        typer.Option("--voicechat-idle", help="Leave a voice chat after this many seconds without speech."),
+    ] = 300.0,
+    speakers: Annotated[
+        str,
+        typer.Option("--speakers", help="Voice chat input: 'mix' all speakers or follow the 'active' one."),
+    ] = "mix",
 ) -> None:
-    """A Telegram bot: voice notes in, spoken and written answers out."""
+    """A Telegram bot: voice notes in, spoken and written answers out; /join puts a userbot in a voice chat."""
     import os
 
     from rholive.telegram import run_bot
+    from rholive.telegram.voicechat_cli import voicechat_config
 
     token = bot_token or os.environ.get("RHOLIVE_BOT_TOKEN")
     if not token:
         print("rholive: error: no bot token: pass --bot-token or set RHOLIVE_BOT_TOKEN", file=sys.stderr)
         raise typer.Exit(2)
+    try:
+        voicechat = voicechat_config(
+            voicechat_session, api_id, api_hash, voicechat_idle, speakers, os.environ
+        )
+    except ValueError as e:
+        print(f"rholive: error: {e}", file=sys.stderr)
+        raise typer.Exit(2) from None
     settings = _endpoint_settings(base_url, api_key, model, api_version, ca_file)
-    _guard(lambda: asyncio.run(run_bot(settings, token, api_url, list(allow or []))))
+    _guard(lambda: asyncio.run(run_bot(settings, token, api_url, list(allow or []), voicechat=voicechat)))
 
 
 if __name__ == "__main__":

@@ -22,7 +22,8 @@ from typing import Any, Protocol
 from rholive.audio.pcm import Resampler
 from rholive.live import LiveSession
 from rholive.live import events as ev
-from rholive.telegram.voicechat_media import Clock, FramePacer, Mixer
+from rholive.telegram.voicechat_media import Clock, FramePacer
+from rholive.telegram.voicechat_speaker import MIX, make_mixer
 
 log = logging.getLogger(__name__)
 
@@ -120,15 +121,18 @@ class VoiceChatBridge:
         prebuffer_ms: int = 60,
         clock: Clock | None = None,
         on_event: Callable[[ev.Event], None] | None = None,
+        on_heard: Callable[[list[tuple[int, bytes]]], None] | None = None,
+        speakers: str = MIX,
     ) -> None:
         self.call = call
         self.session = session
-        self.mixer = Mixer(call.rate, call.channels, MODEL_IN_RATE)
+        self.mixer = make_mixer(speakers, call.rate, call.channels, MODEL_IN_RATE)  # mix, or follow one
         self.pacer = FramePacer(
             call.rate, call.send_frame, channels=call.channels, prebuffer_ms=prebuffer_ms, clock=clock
         )
         self.stats = BridgeStats()
         self._on_event = on_event
+        self._on_heard = on_heard
         self._reply_resampler: Resampler | None = None
         self._reply_rate = 0
         self._uplink: asyncio.Queue[bytes] = asyncio.Queue()
@@ -136,6 +140,8 @@ class VoiceChatBridge:
 
     def _heard(self, batch: list[tuple[int, bytes]]) -> None:
         self.stats.frames_heard += len(batch)
+        if self._on_heard is not None:
+            self._on_heard(batch)
         pcm = self.mixer.mix(batch)
         if pcm:
             self._uplink.put_nowait(pcm)
