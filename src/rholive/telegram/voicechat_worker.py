@@ -199,13 +199,14 @@ class Worker:
 
     def _setup(self) -> SetupConfig:
         s = self.config.get("setup", {})
+        extra = {"model": s["model"]} if s.get("model") else {}
         return SetupConfig(
-            model=s.get("model", SetupConfig.model),
             response_modality="AUDIO",
             system_instruction=s.get("system_instruction"),
             voice_name=s.get("voice_name"),
             output_transcription=True,
             activity_detection=ActivityDetection(silence_duration_ms=s.get("silence_duration_ms")),
+            **extra,
         )
 
 
