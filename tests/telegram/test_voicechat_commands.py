@@ -17,13 +17,13 @@ pytest.importorskip(
     reason="ntgcalls is an optional extra: run `uv sync --extra voicechat` to test group voice chats",
 )
 
-from rholive.emulator import Emulator  # noqa: E402
-from rholive.telegram import voicechat_texts as say  # noqa: E402
-from rholive.telegram.voicechat_plan import PlanOptions  # noqa: E402
-from rholive.telegram.voicechat_supervisor import VoiceChatConfig  # noqa: E402
+from rholive.emulator import Emulator
+from rholive.telegram import voicechat_texts as say
+from rholive.telegram.voicechat_plan import PlanOptions
+from rholive.telegram.voicechat_supervisor import VoiceChatConfig
 
-from .conftest import Note  # noqa: E402
-from .fake_bot_api import FakeBotAPI  # noqa: E402
+from .conftest import Note
+from .fake_bot_api import FakeBotAPI
 
 GROUP, OTHER_GROUP, ALICE = -1001234567890, -1005550001111, 1001
 FAKE = Path(__file__).with_name("voicechat_fake_call.py")
@@ -77,7 +77,9 @@ async def test_join_talks_through_the_call_rejoins_after_a_drop_and_leaves(
     ]
     assert starts == 1  # a drop is handled inside the worker: no new process
     first = emulator.conversations[0].turns
-    assert first and first[0].audio_seconds > 0.3  # the participant's question crossed the call into the model
+    assert (
+        first and first[0].audio_seconds > 0.3
+    )  # the participant's question crossed the call into the model
 
 
 @pytest.mark.parametrize(("crash", "signal_name"), [("abort", "SIGABRT"), ("segfault", "SIGSEGV")])
@@ -127,7 +129,9 @@ async def test_join_errors_and_misuse_get_clear_answers(
     assert told(fake, ALICE) == [say.NOT_A_GROUP]
 
 
-async def test_without_a_user_account_join_says_how_to_set_it_up(make_bot: Callable, fake: FakeBotAPI) -> None:
+async def test_without_a_user_account_join_says_how_to_set_it_up(
+    make_bot: Callable, fake: FakeBotAPI
+) -> None:
     async with make_bot(allow=[GROUP]) as bot:
         fake.push_text(GROUP, "/join")
         await fake.wait_for(lambda: bool(told(fake, GROUP)))
@@ -135,3 +139,18 @@ async def test_without_a_user_account_join_says_how_to_set_it_up(make_bot: Calla
         await fake.wait_for(lambda: len(told(fake, GROUP)) == 2)
         assert bot.voicechats.__class__.__name__ == "VoiceChatsOff"
     assert told(fake, GROUP)[0] == say.NOT_SET_UP
+
+
+async def test_the_userbot_leaves_by_itself_when_nobody_speaks(
+    make_bot: Callable, fake: FakeBotAPI, tmp_path: Path
+) -> None:
+    config = voicechat(tmp_path, {GROUP: "ok"})
+    config.plan = PlanOptions(idle_leave_s=2.0)
+    async with make_bot(allow=[GROUP], voicechat=config) as bot:
+        fake.push_text(GROUP, "/join")
+        # The participant speaks 0.6 s right after the join, then is silent: 2 s later the userbot leaves.
+        await fake.wait_for(lambda: "left: idle" in told(fake, GROUP), WAIT_S)
+        plan, events = bot.voicechats.plan, bot.voicechats.events
+    assert told(fake, GROUP) == [say.JOINING, "joined", "left: idle"]
+    assert events["speech"] >= 1  # the participant's question was heard as speech before the silence
+    assert plan.groups == {}  # the plan forgot the group once it left

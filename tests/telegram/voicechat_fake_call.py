@@ -25,8 +25,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import ntgcalls
+import numpy as np
 
 from rholive.audio.pcm import rms_dbfs
 from rholive.telegram import voicechat_texts as texts
@@ -72,7 +72,9 @@ class Participant:
         while True:
             frame = bytes(self.speech[:FRAME]) if self.speech else bytes(FRAME)
             del self.speech[:FRAME]
-            await self.ntg.send_external_frame(OURS, ntgcalls.StreamDevice.MICROPHONE, frame, ntgcalls.FrameData())
+            await self.ntg.send_external_frame(
+                OURS, ntgcalls.StreamDevice.MICROPHONE, frame, ntgcalls.FrameData()
+            )
             n += 1
             delay = t0 + n * 0.01 - time.monotonic()  # pacing a fake microphone, not synchronisation
             if delay > 0:
@@ -160,7 +162,9 @@ class LoopbackCallClient:
             if self.options.get("crash") == "segfault":
                 ctypes.string_at(0)  # reads address 0: SIGSEGV, as a bug in native code would
             os.abort()
-        await call.ours.send_external_frame(THEIRS, ntgcalls.StreamDevice.MICROPHONE, pcm, ntgcalls.FrameData())
+        await call.ours.send_external_frame(
+            THEIRS, ntgcalls.StreamDevice.MICROPHONE, pcm, ntgcalls.FrameData()
+        )
 
     def on_frames(self, callback: FramesCallback) -> None:
         self._frames = callback

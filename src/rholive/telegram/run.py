@@ -65,11 +65,11 @@ class VoiceNoteBot:
         self.hub = ChatHub(self.bot, endpoint, self.store, self.pacer, names, default, options, on_timing)
         self.refusals = Refusals(self.bot, self.pacer)
         # Group voice chats run in a child process (see voicechat_supervisor): the bot only sends commands.
-        self.voicechats: VoiceChatSupervisor | VoiceChatsOff = (
-            VoiceChatSupervisor(voicechat, endpoint, self._tell)
-            if voicechat is not None
-            else VoiceChatsOff(self._tell)
-        )
+        self.voicechats: VoiceChatSupervisor | VoiceChatsOff = VoiceChatsOff(self._tell)
+        if voicechat is not None:
+            persona = names[default]  # the call speaks as the default persona, with the bot's model
+            voicechat = voicechat.with_defaults(options.model, persona.instruction, persona.voice)
+            self.voicechats = VoiceChatSupervisor(voicechat, endpoint, self._tell)
         self.dispatcher = build_dispatcher(self.hub, self.allow, self.refusals, self.voicechats)
         self._polling_timeout = polling_timeout
         self._handle_signals = handle_signals

@@ -13,7 +13,9 @@ deadlines. It reads the clock and hands the time to the pure plan.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
+import dataclasses
 import json
 import logging
 import signal
@@ -49,6 +51,15 @@ class VoiceChatConfig:
     system_instruction: str | None = None
     voice_name: str | None = None
     model: str | None = None
+
+    def with_defaults(self, model: str, instruction: str | None, voice: str | None) -> VoiceChatConfig:
+        """Fill what the flags left open from the bot's own settings."""
+        return dataclasses.replace(
+            self,
+            model=self.model or model,
+            system_instruction=self.system_instruction or instruction,
+            voice_name=self.voice_name or voice,
+        )
 
     @property
     def secrets(self) -> list[str]:
@@ -152,6 +163,7 @@ class VoiceChatSupervisor:
         self.worker: WorkerProcess | None = None
         self.worker_starts = 0
         self.exits: list[int] = []  # exit status of every worker that ended
+        self.events: collections.Counter[str] = collections.Counter()  # worker events seen, by name
         self._tell = tell
         self._clock = clock
         self._inbox: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
@@ -214,6 +226,7 @@ class VoiceChatSupervisor:
 
     def _event(self, event: dict[str, Any], now: float) -> list[Effect]:
         name, chat_id = event.get("event"), event.get("chat_id")
+        self.events[str(name)] += 1
         if name == "joined":
             return self.plan.joined(chat_id, now)
         if name == "left":
