@@ -25,7 +25,7 @@ from rholive.telegram.voicechat_supervisor import VoiceChatConfig
 from .conftest import Note
 from .fake_bot_api import FakeBotAPI
 
-GROUP, OTHER_GROUP, ALICE = -1001234567890, -1005550001111, 1001
+GROUP, OTHER_GROUP, STRANGERS, ALICE = -1001234567890, -1005550001111, -1007770002222, 1001
 FAKE = Path(__file__).with_name("voicechat_fake_call.py")
 SESSION = "1ApWapzMBu4FakeTelethonSessionStringForTestsOnly" + "x" * 300
 API_ID, API_HASH = 2040777, "0123456789abcdeffedcba9876543210"
@@ -115,18 +115,27 @@ async def test_join_errors_and_misuse_get_clear_answers(
     make_bot: Callable, fake: FakeBotAPI, tmp_path: Path
 ) -> None:
     config = voicechat(tmp_path, {GROUP: "no_voice_chat", OTHER_GROUP: "not_member"})
-    async with make_bot(allow=[GROUP, OTHER_GROUP, ALICE], voicechat=config):
+    async with make_bot(allow=[GROUP, OTHER_GROUP, ALICE], voicechat=config) as bot:
         fake.push_text(GROUP, "/leave")
         fake.push_text(GROUP, "/join")
         fake.push_text(OTHER_GROUP, "/join")
         fake.push_text(ALICE, "/join")
+        fake.push_text(STRANGERS, "/join")  # not on the allow-list: refused like any other message
         await fake.wait_for(
-            lambda: len(told(fake, GROUP)) == 3 and len(told(fake, OTHER_GROUP)) == 2 and told(fake, ALICE),
+            lambda: (
+                len(told(fake, GROUP)) == 3
+                and len(told(fake, OTHER_GROUP)) == 2
+                and told(fake, ALICE)
+                and told(fake, STRANGERS)
+            ),
             WAIT_S,
         )
+        starts = bot.voicechats.worker_starts
     assert told(fake, GROUP) == [say.NOT_IN_CALL, say.JOINING, f"could not join: {say.NO_VOICE_CHAT}"]
     assert told(fake, OTHER_GROUP) == [say.JOINING, f"could not join: {say.NOT_MEMBER}"]
     assert told(fake, ALICE) == [say.NOT_A_GROUP]
+    assert f"--allow {STRANGERS}" in told(fake, STRANGERS)[0]
+    assert starts == 1  # both failed joins went through one worker
 
 
 async def test_without_a_user_account_join_says_how_to_set_it_up(

@@ -121,3 +121,17 @@ def test_the_cli_refuses_a_session_without_api_credentials_without_echoing_it() 
     assert result.returncode == 2
     assert "--api-id" in result.stderr and "Traceback" not in result.stderr
     assert SESSION not in result.stdout + result.stderr
+
+
+async def test_the_real_client_refuses_a_malformed_session_before_touching_the_network() -> None:
+    """The one piece of the MTProto path that runs offline: py-tgcalls + Telethon load in the worker, and a
+    session string Telethon cannot parse is one clear, permanent error that does not echo the string."""
+    pytest.importorskip("pytgcalls", reason="py-tgcalls is an optional extra: `uv sync --extra voicechat`")
+    worker = await WorkerProcess.start(
+        {"session": SESSION, "api_id": 2040777, "api_hash": API_HASH, "endpoint": {}}
+    )  # no client_factory: the real PyTgCallsClient
+    event = await worker.next_event()
+    assert event is not None and event["event"] == "error" and event["chat_id"] is None
+    assert event["kind"] == "session" and event["permanent"] is True
+    assert "session is not valid" in event["message"] and SESSION not in event["message"]
+    assert await worker.wait() == 3
