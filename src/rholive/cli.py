@@ -298,7 +298,8 @@ def telegram(
         str | None,
         typer.Option(
             "--voicechat-session",
-            help="Telethon session string of a user account for group voice chats (default: $RHOLIVE_TG_SESSION).",
+            help="Telethon session string of a user account for group voice chats "
+            "(default: $RHOLIVE_TG_SESSION; prefer the variable: flags show in ps).",
             show_default=False,
         ),
     ] = None,

@@ -203,17 +203,23 @@ class VoiceChatSupervisor:
                 kind, payload = await asyncio.wait_for(self._inbox.get(), timeout)
             except TimeoutError:
                 kind, payload = "tick", None
-            now = self._clock()
-            if kind == "command":
-                effects = self._command(*payload, now)
-            elif kind == "event":
-                effects = self._event(payload, now)
-            elif kind == "died":
-                effects = self._died(payload, now)
-            else:
-                effects = []
-            effects += self.plan.tick(now)
-            await self._apply(effects, now)
+            try:
+                await self._step(kind, payload)
+            except Exception:  # a bug here must not end the supervisor: the next input gets a fresh try
+                log.exception("voice chat supervisor step failed (%s)", kind)
+
+    async def _step(self, kind: str, payload: Any) -> None:
+        now = self._clock()
+        if kind == "command":
+            effects = self._command(*payload, now)
+        elif kind == "event":
+            effects = self._event(payload, now)
+        elif kind == "died":
+            effects = self._died(payload, now)
+        else:
+            effects = []
+        effects += self.plan.tick(now)
+        await self._apply(effects, now)
 
     def _command(self, chat_id: int, command: str, now: float) -> list[Effect]:
         if chat_id > 0:
@@ -260,7 +266,14 @@ class VoiceChatSupervisor:
             if isinstance(effect, Say):
                 self._sayings.put_nowait((effect.chat_id, effect.text))
             elif isinstance(effect, Join):
-                worker = await self._ensure_worker()
+                try:
+                    worker = await self._ensure_worker()
+                except OSError as e:  # cannot even start the child: tell the chat, do not retry
+                    message = f"cannot start the call worker ({type(e).__name__})"
+                    await self._apply(
+                        self.plan.join_failed(effect.chat_id, now, message, permanent=True), now
+                    )
+                    continue
                 worker.send({"cmd": "join", "chat_id": effect.chat_id})
             elif isinstance(effect, Leave):
                 if self.worker is None:  # nothing holds the call any more
