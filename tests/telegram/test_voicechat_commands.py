@@ -157,6 +157,7 @@ async def test_the_userbot_leaves_by_itself_when_nobody_speaks(
 ) -> None:
     config = voicechat(tmp_path, {GROUP: "ok"})
     config.plan = PlanOptions(idle_leave_s=2.0)
+    config.speakers = "active"  # following the active speaker: the one participant is heard all the same
     async with make_bot(allow=[GROUP], voicechat=config) as bot:
         fake.push_text(GROUP, "/join")
         # The participant speaks 0.6 s right after the join, then is silent: 2 s later the userbot leaves.
