@@ -67,9 +67,7 @@ class PyTgCallsClient:
 
     async def start(self) -> None:
         try:
-            from pytgcalls import PyTgCalls, filters
             from pytgcalls.pytgcalls_session import PyTgCallsSession
-            from pytgcalls.types import ChatUpdate, Direction, StreamFrames
             from telethon import TelegramClient
             from telethon.sessions import StringSession
         except ImportError as e:
@@ -86,7 +84,18 @@ class PyTgCallsClient:
             await self._tg.disconnect()
             raise JoinError(BAD_SESSION, BAD_SESSION_TEXT)
         PyTgCallsSession.notice_displayed = True  # no banner, no version check over the network
-        self._calls = PyTgCalls(self._tg)
+        self.attach(self._tg)
+        await self._calls.start()
+        self._watchdog = asyncio.create_task(self._watch(), name="voicechat-watchdog")
+
+    def attach(self, tg: Any) -> Any:
+        """Build py-tgcalls over a Telethon client and register our update handlers (no network: the
+        offline test drives these handlers through py-tgcalls' own dispatch)."""
+        from pytgcalls import PyTgCalls, filters
+        from pytgcalls.types import ChatUpdate, Direction, StreamFrames
+
+        self._tg = tg
+        self._calls = PyTgCalls(tg)
 
         @self._calls.on_update(filters.stream_frame(Direction.INCOMING))
         async def frames(_client: Any, update: StreamFrames) -> None:
@@ -97,8 +106,18 @@ class PyTgCallsClient:
         async def left(_client: Any, update: ChatUpdate) -> None:
             self._lost(update.chat_id, _left_reason(update.status, ChatUpdate.Status))
 
-        await self._calls.start()
-        self._watchdog = asyncio.create_task(self._watch(), name="voicechat-watchdog")
+        return self._calls
+
+    def streams(self) -> tuple[Any, Any]:
+        """(what we play: our PCM as the microphone, what we record: everyone's PCM), both EXTERNAL raw
+        s16le at our rate — the same descriptions ``MediaStream(ExternalMedia.AUDIO)`` would make."""
+        from ntgcalls import MediaSource
+        from pytgcalls.types import RecordStream
+        from pytgcalls.types.raw import AudioParameters, AudioStream, Stream
+
+        params = AudioParameters(self.rate, self.channels)
+        play = Stream(microphone=AudioStream(MediaSource.EXTERNAL, "", params))
+        return play, RecordStream(audio=True, audio_parameters=params)
 
     async def _check_member(self, chat_id: int) -> None:
         from telethon import errors
@@ -118,20 +137,15 @@ class PyTgCallsClient:
         raise JoinError(NOT_MEMBER, NOT_MEMBER_TEXT)
 
     async def join(self, chat_id: int) -> None:
-        from ntgcalls import MediaSource, TelegramServerError
+        from ntgcalls import TelegramServerError
         from pytgcalls.exceptions import NoActiveGroupCall
-        from pytgcalls.types import GroupCallConfig, RecordStream
-        from pytgcalls.types.raw import AudioParameters, AudioStream, Stream
+        from pytgcalls.types import GroupCallConfig
 
         await self._check_member(chat_id)
-        params = AudioParameters(self.rate, self.channels)
+        play, record = self.streams()
         try:
-            await self._calls.play(
-                chat_id,
-                Stream(microphone=AudioStream(MediaSource.EXTERNAL, "", params)),
-                GroupCallConfig(auto_start=False),
-            )
-            await self._calls.record(chat_id, RecordStream(audio=True, audio_parameters=params))
+            await self._calls.play(chat_id, play, GroupCallConfig(auto_start=False))
+            await self._calls.record(chat_id, record)
         except NoActiveGroupCall:
             raise JoinError(NO_VOICE_CHAT, NO_VOICE_CHAT_TEXT) from None
         except (TimeoutError, TelegramServerError, OSError) as e:
