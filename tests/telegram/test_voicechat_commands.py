@@ -7,7 +7,10 @@ Needs the optional extra (``uv sync --extra voicechat``).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib.util
+import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -19,12 +22,14 @@ if importlib.util.find_spec("ntgcalls") is None:
         raise ImportError("ntgcalls is missing: CI must run `uv sync --extra voicechat`")
     pytest.skip("ntgcalls is an optional extra: run `uv sync --extra voicechat`", allow_module_level=True)
 
+from rholive.config import Settings
 from rholive.emulator import Emulator
+from rholive.telegram import run_bot
 from rholive.telegram import voicechat_texts as say
 from rholive.telegram.voicechat_plan import PlanOptions
 from rholive.telegram.voicechat_supervisor import VoiceChatConfig
 
-from .conftest import Note
+from .conftest import FAST, TOKEN, Note
 from .fake_bot_api import FakeBotAPI
 
 GROUP, OTHER_GROUP, STRANGERS, ALICE = -1001234567890, -1005550001111, -1007770002222, 1001
@@ -166,3 +171,27 @@ async def test_the_userbot_leaves_by_itself_when_nobody_speaks(
     assert told(fake, GROUP) == [say.JOINING, "joined", "left: idle"]
     assert events["speech"] >= 1  # the participant's question was heard as speech before the silence
     assert plan.groups == {}  # the plan forgot the group once it left
+
+
+async def test_run_bot_redacts_the_user_account_secrets_from_every_log_line(
+    fake: FakeBotAPI, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    settings = Settings(api_key=None, data_dir=tmp_path)
+    config = voicechat(tmp_path, {GROUP: "no_voice_chat"})
+    task = asyncio.create_task(
+        run_bot(settings, TOKEN, fake.url, [GROUP], pacing=FAST, db_path=tmp_path / "c.db", voicechat=config)
+    )
+    try:
+        fake.push_text(GROUP, "/join")
+        await fake.wait_for(lambda: len(told(fake, GROUP)) == 2, WAIT_S)
+        # what a careless library could log while the bot runs
+        logging.getLogger("telethon.network").debug("session %s api %s/%s", SESSION, API_ID, API_HASH)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert told(fake, GROUP)[1] == f"could not join: {say.NO_VOICE_CHAT}"
+    assert "session [redacted] api [redacted]/[redacted]" in caplog.text
+    for secret in (SESSION, API_HASH, str(API_ID)):
+        assert secret not in caplog.text

@@ -4,11 +4,10 @@ Uplink: frames heard in the call (one s16le block per speaker SSRC every 10 ms) 
 mono → ``session.send_audio``. Downlink: the model's 24 kHz reply → resampled to the call's rate →
 :class:`FramePacer` → ``send_external_frame``. ``Interrupted`` (barge-in) flushes the playback queue.
 
-MTProto seam (not built, cannot be tested offline): joining a real group call needs a user account. The
-flow is ``payload = await ntg.create_call(chat_id)`` → the account sends ``phone.joinGroupCall`` with that
-payload and gets the transport params JSON back → ``await ntg.connect(chat_id, params, False)``. Pass that
-account step as ``join`` to :func:`join_group_call`; everything after it (this bridge) is the same as in the
-offline tests, where two ntgcalls instances call each other over loopback.
+Joining a real group call with a user account is `voicechat_join.PyTgCallsClient` (py-tgcalls over Telethon),
+run in the call worker child process (`voicechat_worker`) behind the `voicechat_client.CallClient` boundary.
+`join_group_call` below is the same flow on a bare ntgcalls instance: ``payload = await ntg.create_call(chat)``
+→ the account sends ``phone.joinGroupCall`` with it and gets the transport params back → ``ntg.connect``.
 """
 
 from __future__ import annotations
