@@ -196,17 +196,28 @@ class VoiceChatSupervisor:
     # ------------------------------------------------------------------ the driver
 
     async def _drive(self) -> None:
-        while True:
-            deadline = self.plan.next_deadline()
-            timeout = None if deadline is None else max(0.0, deadline - self._clock())
-            try:
-                kind, payload = await asyncio.wait_for(self._inbox.get(), timeout)
-            except TimeoutError:
-                kind, payload = "tick", None
-            try:
-                await self._step(kind, payload)
-            except Exception:  # a bug here must not end the supervisor: the next input gets a fresh try
-                log.exception("voice chat supervisor step failed (%s)", kind)
+        # One get() task outlives timeouts: cancelling a get() as an item arrives could lose that item.
+        getter: asyncio.Task[tuple[str, Any]] | None = None
+        try:
+            while True:
+                deadline = self.plan.next_deadline()
+                timeout = None if deadline is None else max(0.0, deadline - self._clock())
+                getter = getter or asyncio.ensure_future(self._inbox.get())
+                done, _ = await asyncio.wait({getter}, timeout=timeout)
+                kind, payload = ("tick", None)
+                if done:
+                    kind, payload = getter.result()
+                    getter = None
+                await self._safe_step(kind, payload)
+        finally:
+            if getter is not None:
+                getter.cancel()
+
+    async def _safe_step(self, kind: str, payload: Any) -> None:
+        try:
+            await self._step(kind, payload)
+        except Exception:  # a bug here must not end the supervisor: the next input gets a fresh try
+            log.exception("voice chat supervisor step failed (%s)", kind)
 
     async def _step(self, kind: str, payload: Any) -> None:
         now = self._clock()
