@@ -321,3 +321,31 @@ def test_typing_effect_reveals_gradually_and_done_flushes(app: QApplication) -> 
     win.answer_done(True)
     assert [a.text for a in win.conversation.answers()] == ["letters arrive slowly"]
     win.deleteLater()
+
+
+def test_angle_brackets_in_prose_are_text_not_html(app: QApplication, window: OverlayWindow) -> None:
+    view = OverlayView(window)
+    view.answer_delta("Use std::vector<int> and a <b>map</b>; **bold** still works.")
+    view.answer_done(True)
+    settle(app)
+    (label,) = window.conversation.answers()[0].prose_labels()
+    html = label.text()
+    assert "vector&lt;int&gt;" in html and "&lt;b&gt;map&lt;/b&gt;" in html
+    assert "font-weight:700" in html  # the Markdown emphasis is rendered
+
+
+def test_the_history_follows_new_content_unless_scrolled_up(app: QApplication, window: OverlayWindow) -> None:
+    view = OverlayView(window)
+    for n in range(30):
+        view.user_turn("them", f"question number {n} " * 3)
+    settle(app)
+    bar = window.conversation.verticalScrollBar()
+    assert bar.maximum() > 0 and bar.value() == bar.maximum()  # at the newest entry
+    bar.setValue(0)  # the user scrolls up to read
+    view.answer_delta("a new answer\n\n" * 5)
+    settle(app)
+    assert bar.value() == 0  # not yanked back down
+    bar.setValue(bar.maximum())
+    view.answer_delta("more\n\n" * 5)
+    settle(app)
+    assert bar.value() == bar.maximum()
