@@ -1,4 +1,4 @@
-"""The overlay window, offscreen (QT_QPA_PLATFORM=offscreen): rendering checked on the PNG itself (tesseract OCR
+"""The overlay window, offscreen (Qt's offscreen platform, `-platform offscreen`): rendering checked on the PNG itself (tesseract OCR
 and the code block's background pixels), Copy, streaming, withdrawal, history, click-through, and calls from
 another thread as the asyncio runtime makes them.
 
@@ -16,8 +16,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-
-os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
 try:
     from PySide6.QtCore import QCoreApplication, QEventLoop, QPoint, QRect, Qt
@@ -42,7 +40,8 @@ ANSWER = (
 
 @pytest.fixture(scope="module")
 def app() -> QApplication:
-    instance = QApplication.instance() or QApplication(["rholive-tests"])
+    # The platform as an argument, not QT_QPA_PLATFORM: the environment would leak into other tests' children.
+    instance = QApplication.instance() or QApplication(["rholive-tests", "-platform", "offscreen"])
     assert isinstance(instance, QApplication)
     return instance
 
