@@ -144,25 +144,21 @@ class TranscriptStore:
 
     def _prepare(self) -> None:
         db = self._db
-        # reading the header first: a file that is not SQLite fails here, before anything is written to it
-        app_id = db.execute("PRAGMA application_id").fetchone()[0]
+        # look before writing anything: a file that is not SQLite (fails on this first read), another
+        # program's database or a newer schema is left exactly as it was
+        ours = self._is_ours()
+        if ours:
+            self._check_version()
         db.execute("PRAGMA foreign_keys=ON")
         if db.execute("PRAGMA journal_mode=WAL").fetchone()[0].lower() != "wal":
             raise TranscriptStoreError(f"{self.path}: cannot switch the transcript store to WAL mode")
         db.execute("PRAGMA synchronous=NORMAL")
-        if app_id == APPLICATION_ID:
-            self._check_version()
+        if ours:
             return
-        # a new file, or two processes creating it at once: decide under the write lock
+        # a new file, or two processes creating it at once: decide again under the write lock
         db.execute("BEGIN IMMEDIATE")
         try:
-            app_id = db.execute("PRAGMA application_id").fetchone()[0]
-            tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-            if app_id != APPLICATION_ID and tables:
-                raise TranscriptStoreError(
-                    f"{self.path}: not a rholive transcript store (another SQLite file)"
-                )
-            if app_id != APPLICATION_ID:
+            if not self._is_ours():
                 # one statement at a time: executescript would commit first and give up the lock
                 for statement in _SCHEMA.split(";\n"):
                     if statement.strip():
@@ -175,6 +171,14 @@ class TranscriptStore:
                 db.execute("ROLLBACK")
             raise
         self._check_version()
+
+    def _is_ours(self) -> bool:
+        """True for a rholive store, False for an empty file; an error for any other SQLite file."""
+        if self._db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID:
+            return True
+        if self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            raise TranscriptStoreError(f"{self.path}: not a rholive transcript store (another SQLite file)")
+        return False
 
     def _check_version(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
