@@ -388,8 +388,10 @@ class TranscriptStore:
 
 def _explain(exc: sqlite3.Error) -> str:
     text = str(exc)
-    if "file is not a database" in text or "malformed" in text:
-        return f"not a rholive transcript store ({text})"
+    if "file is not a database" in text:
+        return f"not a rholive transcript store (not an SQLite file: {text})"
+    if "malformed" in text:
+        return f"the transcript store is damaged ({text})"
     if "locked" in text or "busy" in text:
         return f"{text} (another process holds the write lock)"
     return text
