@@ -1,11 +1,16 @@
 """The transcript of every copilot session in one SQLite file: turns, their transcriptions, answers, usage.
 
-Threads and blocking: one connection per store, guarded by a lock, so any thread may call any method; the
-copilot runtime calls from its event-loop thread. Each write is one short transaction without an fsync
-(WAL with ``synchronous=NORMAL``: a crash keeps the file consistent, a power cut may lose the newest rows),
-so a call takes well under a millisecond. A call blocks longer only while another process writes the same
-file, at most ``busy_timeout_s`` (then `TranscriptStoreError`). Readers never wait for writers (WAL), so
-``rholive history`` can read while a session writes, from another process.
+Times (``at``) are wall-clock seconds since the epoch (``time.time()``), not the gates' monotonic clock.
+
+Threads and blocking: one connection per store, guarded by a lock, so any thread may call any method and
+calls never interleave; the copilot runtime calls from its event-loop thread. Every method is synchronous
+and each write is one short transaction without an fsync (WAL with ``synchronous=NORMAL``: a crash keeps
+the file consistent, a power cut may lose the newest rows): median ~0.05 ms per write on the 2-core build
+machine, with rare calls of tens of ms when the machine is loaded or WAL auto-checkpoints (every ~4 MB).
+A write blocks longer only while another process is in a write transaction on the same file, at most
+``busy_timeout_s``; then it raises `TranscriptStoreError`, as it does for a full disk: a caller that must
+not stop (the runtime) catches that, counts the lost write and goes on. Readers never wait for writers
+(WAL), so ``rholive history`` reads while a session writes, from another process.
 """
 
 from __future__ import annotations
