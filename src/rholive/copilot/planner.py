@@ -36,15 +36,16 @@ Inputs, each returning `list[Action]` in wire order:
 - `speech_activity(who, t)`: optional; someone is speaking before their turn is confirmed (keeps the screen
   quiet meanwhile).
 
-The model's state follows the server: a closed turn waits for a reply; `reply_started` means it streams;
-`reply_finished` ends it. An audio turn opening while a reply is streamed or owed makes the service interrupt
-it (START_OF_ACTIVITY_INTERRUPTS): the planner takes that reply as withdrawn at once ("cut"). What the service
-then sends for the cut reply — `interrupted`, `interrupted` then `turnComplete`, or only `turnComplete` when it
-had finished already — is attributed to the cut reply, not to the reply the new turn is owed; the first
-`reply_started` after the new turn closed ends that attribution. (An empty reply to the new turn, a bare
-turnComplete right after `interrupted`, is then taken for the cut reply's tail: `reply_timeout_s` ends the
-wait.) Audio turns that break the one-speaker rule (open while open, close of a turn not open) raise
-ValueError: that is a bug upstream.
+The model's state follows the server. A closed turn is owed a reply ("waiting"); `reply_started` (the first
+content of a reply: text, audio or its transcript) means it streams; `reply_finished` or `interrupted` then
+ends it. An audio turn opening while a reply is streamed or owed makes the service cut that reply
+(START_OF_ACTIVITY_INTERRUPTS): the planner takes it as withdrawn at once. What the service still sends for a
+cut reply (its `interrupted`, its `turnComplete`, in any combination) must not end the wait for the reply the
+new turn is owed, so while waiting only `reply_started` counts: an end that comes before it belongs to an
+older reply and is ignored (counted in `stats.stale_ends`). This assumes the service sends what it had of a
+cut reply before it answers the turn that cut it (it processes our messages in order), and that a reply has
+content; a reply that never comes is given up after `reply_timeout_s`. Audio turns that break the one-speaker
+rule (open while open, close of a turn not open) raise ValueError: that is a bug upstream.
 """
 
 from __future__ import annotations
@@ -116,10 +117,10 @@ class PlannerStats:
     asked_turns: int = 0  # ask-now screen turns
     barge_ins: int = 0
     reply_timeouts: int = 0
+    stale_ends: int = 0  # reply ends that came while waiting for a reply to start (of a cut reply)
 
 
 ReplyState = Literal["idle", "waiting", "streaming"]
-_Cut = Literal["cut", "interrupted"] | None  # "interrupted": its turnComplete may still follow
 
 
 class TurnPlanner:
@@ -130,7 +131,6 @@ class TurnPlanner:
         self._open: OpenTurn | None = None  # only ever an audio turn between calls
         self._reply: ReplyState = "idle"
         self._waiting_since = 0.0
-        self._cut: _Cut = None  # a reply our activityStart cut, and what of its end we have seen
         self._latest: int | None = None  # latest frame seen
         self._latest_sent = True  # ... and whether it went on the wire
         self._change = 0.0  # accumulated changed fraction of frames seen since the last frame sent
@@ -178,9 +178,7 @@ class TurnPlanner:
         if self._reply == "streaming":
             out.append(BargeIn(who))
             self.stats.barge_ins += 1
-        if self._reply != "idle":
-            self._cut = "cut"  # the service interrupts the reply in progress at activityStart
-            self._reply = "idle"
+        self._reply = "idle"  # the service cuts a reply in progress at activityStart
         self._last_speech_t = t
         self._open = OpenTurn("audio", who, SPEECH)
         out.append(self._open)
@@ -241,27 +239,23 @@ class TurnPlanner:
         self._now(t)
         if self._open is None:  # during an audio turn it is the tail of a reply our activityStart cuts
             self._reply = "streaming"
-            self._cut = None
         return []
 
     def reply_finished(self, t: float) -> list[Action]:
-        t = self._now(t)
-        if self._cut is not None:
-            self._cut = None  # the end of the reply we cut; the reply now owed is another
-        elif self._open is None:
-            self._reply = "idle"
-        return self._maybe_ask(t)
+        return self._reply_ended(t)
 
     def interrupted(self, t: float) -> list[Action]:
-        t = self._now(t)
-        if self._cut == "cut":
-            self._cut = "interrupted"  # the reply we cut; its turnComplete may follow
-        elif self._open is None:
-            self._cut = None
-            self._reply = "idle"
-        return self._maybe_ask(t)
+        return self._reply_ended(t)
 
     # ------------------------------------------------------------------ internals
+
+    def _reply_ended(self, t: float) -> list[Action]:
+        t = self._now(t)
+        if self._reply == "streaming":
+            self._reply = "idle"
+        elif self._reply == "waiting":
+            self.stats.stale_ends += 1  # the end of a reply that was cut, not of the one owed
+        return self._maybe_ask(t)
 
     def _now(self, t: float) -> float:
         self._t = max(self._t, t)
