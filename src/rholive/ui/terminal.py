@@ -78,7 +78,9 @@ class TerminalView:
             auto_refresh=False,  # we redraw on change only, at a bounded rate
             transient=False,
             redirect_stdout=True,
-            redirect_stderr=True,
+            # Lines written to stderr go above the region when they share its terminal; a redirected
+            # stderr (`2>log`) keeps getting them.
+            redirect_stderr=_isatty(sys.stderr),
         )
         self._live.start()
         self.refresh(force=True)
@@ -234,6 +236,13 @@ class TerminalView:
     def _write(out: TextIO, text: str) -> None:
         out.write(text)
         out.flush()
+
+
+def _isatty(stream: TextIO | None) -> bool:
+    try:
+        return stream is not None and stream.isatty()
+    except (AttributeError, ValueError):  # replaced or closed streams
+        return False
 
 
 def plain_line(entry: Entry) -> str:
