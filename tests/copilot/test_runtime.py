@@ -1,0 +1,243 @@
+"""The copilot runtime against the real emulator over sockets: screen turns, audio turns with the current
+frame, `<nothing>` withheld, the transcript store, pause, and a video session outliving the emulator's limit."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from importlib.resources import as_file, files
+from pathlib import Path
+
+import pytest
+from runtime_support import SAFETY_S, Pages, RecordingView, until
+
+from rholive.audio.files import FileSource
+from rholive.config import Settings
+from rholive.copilot.planner import TurnPlanner
+from rholive.copilot.printer import CopilotPrinter
+from rholive.copilot.runtime import Copilot, copilot_setup
+from rholive.copilot.screen_source import ScreenConfig, ScreenSource
+from rholive.copilot.store import TranscriptStore
+from rholive.emulator import Emulator, EmulatorOptions
+from rholive.live import Endpoint, LiveSession
+from rholive.live import events as ev
+from rholive.voice_run import Source
+
+SILENT_ON_SCREEN = """
+rules:
+  - video: true
+    audio_max_s: 0
+    nothing: true
+default:
+  echo: true
+"""
+
+
+def screen_source(pages: Pages) -> ScreenSource:
+    return ScreenSource(ScreenConfig(sample_hz=10.0, max_fps=5.0, max_edge=640), open_grabber=lambda: pages)
+
+
+async def start(copilot: Copilot, emu: Emulator) -> asyncio.Task[int]:
+    if copilot.screen is not None:
+        await copilot.screen.open()
+    task = asyncio.create_task(copilot.run(Endpoint(base_url=emu.url)))
+    await asyncio.wait_for(copilot.started.wait(), SAFETY_S)
+    return task
+
+
+async def finish(copilot: Copilot, task: asyncio.Task[int]) -> int:
+    copilot.stop.set()
+    code = await asyncio.wait_for(task, SAFETY_S)
+    if copilot.screen is not None:
+        await copilot.screen.aclose()
+    return code
+
+
+def test_setup_with_video_has_compression_and_the_matching_resolution() -> None:
+    config = copilot_setup(
+        Settings(), video=True, media_resolution="MEDIA_RESOLUTION_LOW", persona="be quiet"
+    )
+    assert config.compression_trigger_tokens and config.compression_target_tokens
+    assert config.media_resolution == "MEDIA_RESOLUTION_LOW"
+    assert config.system_instruction == "be quiet"
+    assert config.activity_detection.disabled and config.input_transcription
+    audio_only = copilot_setup(Settings(), video=False, media_resolution=None, persona=None)
+    assert audio_only.compression_trigger_tokens is None and audio_only.media_resolution is None
+
+
+async def test_screen_changes_make_screen_turns_with_their_frame(tmp_path: Path) -> None:
+    pages, view = Pages(), RecordingView()
+    store = TranscriptStore(tmp_path / "t.sqlite3")
+    out = io.StringIO()
+    copilot = Copilot(
+        Settings(),
+        screen=screen_source(pages),
+        view=view,
+        trace=CopilotPrinter(out, io.StringIO(), json_mode=True),
+        store=store,
+        planner=TurnPlanner(proactive_interval_s=0.0),
+    )
+    async with Emulator(EmulatorOptions()) as emu:
+        task = await start(copilot, emu)
+        assert await copilot.wait_answers(1, SAFETY_S)
+        await until(lambda: copilot.skipped["unchanged"] >= 3, "static frames to be skipped")
+        assert copilot.turns_sent == 1  # a static screen makes no more turns
+        pages.show(1)
+        assert await copilot.wait_answers(2, SAFETY_S)
+        assert await finish(copilot, task) == 0
+        [conversation] = emu.conversations
+        turns = conversation.turns
+    assert [(t.video_frames, t.audio_seconds) for t in turns[:2]] == [(1, 0.0), (1, 0.0)]
+    assert view.answers[:2] == [f"I saw 1 video frame ({t.video_bytes / 1000:.1f} KB)." for t in turns[:2]]
+    assert ("user_turn", ("screen", "screen changed (100%)")) in view.calls
+    events = [json.loads(line) for line in out.getvalue().splitlines()]
+    kinds = [e["event"] for e in events]
+    assert kinds.count("screen_turn") >= 2 and kinds.count("frame_sent") >= 2
+    assert {"event": "frame_skipped", "reason": "unchanged"} in events
+    # frame_sent comes before its screen_turn (the frame is inside the turn)
+    assert kinds.index("frame_sent") < kinds.index("screen_turn")
+    sent, skipped = [args for name, args in view.calls if name == "set_frames"][-1]
+    assert sent >= 2 and skipped["unchanged"] >= 3
+    assert "listening" in view.statuses() and "thinking" in view.statuses()
+
+
+async def test_audio_turns_carry_the_current_frame_and_are_answered(tmp_path: Path) -> None:
+    pages, view = Pages(), RecordingView()
+    store = TranscriptStore(tmp_path / "t.sqlite3")
+    with as_file(files("rholive") / "data" / "demo.ogg") as sample:
+        source = FileSource(sample, speed=4.0)
+        copilot = Copilot(
+            Settings(),
+            audio=[Source("me", source)],
+            screen=screen_source(pages),
+            view=view,
+            store=store,
+            planner=TurnPlanner(proactive_interval_s=1e9),  # screen turns only when asked
+        )
+        async with source, Emulator(EmulatorOptions()) as emu:
+            task = await start(copilot, emu)
+            await until(lambda: copilot.audio_turns == 2, "the sample's two turns")
+            assert await copilot.wait_answers(copilot.turns_sent, SAFETY_S)
+            assert await finish(copilot, task) == 0
+            [conversation] = emu.conversations
+            turns = conversation.turns
+    audio_turns = [t for t in turns if t.audio_seconds > 0]
+    assert len(audio_turns) == 2
+    assert all(t.video_frames >= 1 for t in audio_turns)  # the current frame went inside the turn
+    assert copilot.answers == len(turns) and len(view.answers) == len(turns)
+    assert any("seconds of audio" in a for a in view.answers)
+    # the store has who spoke, the input transcription (the emulator's "[n s of audio]") and the answers
+    [session] = store.sessions()
+    spoken = [t for t in store.turns(session.id) if t.kind == "audio"]
+    assert [t.who for t in spoken] == ["me", "me"]
+    assert all("s of audio]" in t.text for t in spoken)
+    assert len(store.answers(session.id)) == len(turns)
+
+
+async def test_nothing_is_never_shown_nor_stored(tmp_path: Path) -> None:
+    brain = tmp_path / "silent.yaml"
+    brain.write_text(SILENT_ON_SCREEN)
+    pages, view = Pages(), RecordingView()
+    store = TranscriptStore(tmp_path / "t.sqlite3")
+    out = io.StringIO()
+    copilot = Copilot(
+        Settings(),
+        screen=screen_source(pages),
+        view=view,
+        trace=CopilotPrinter(out, io.StringIO(), json_mode=True),
+        store=store,
+        planner=TurnPlanner(proactive_interval_s=0.0),
+    )
+    async with Emulator(EmulatorOptions(brain=f"script:{brain}")) as emu:
+        task = await start(copilot, emu)
+        assert await copilot.wait_answers(1, SAFETY_S)
+        pages.show(2)
+        assert await copilot.wait_answers(2, SAFETY_S)
+        assert await finish(copilot, task) == 0
+    assert copilot.withheld == copilot.answers >= 2
+    assert view.shown_text() == "" and view.answers == []
+    assert "nothing" not in out.getvalue().replace("answer_withheld", "")
+    assert out.getvalue().count('"answer_withheld"') == copilot.answers
+    [session] = store.sessions()
+    assert store.answers(session.id) == []
+    assert [t.kind for t in store.turns(session.id)][:2] == ["screen", "screen"]
+
+
+async def test_paused_copilot_sends_nothing_and_resumes() -> None:
+    pages, view = Pages(), RecordingView()
+    copilot = Copilot(
+        Settings(), screen=screen_source(pages), view=view, planner=TurnPlanner(proactive_interval_s=0.0)
+    )
+    async with Emulator(EmulatorOptions()) as emu:
+        task = await start(copilot, emu)
+        assert await copilot.wait_answers(1, SAFETY_S)
+        done = await asyncio.to_thread(
+            copilot.controls.toggle_listening
+        )  # from another thread, like a hotkey
+        assert done is False
+        await until(lambda: not copilot.listening, "the pause to reach the loop")
+        grabs = pages.grabs
+        pages.show(3)
+        await until(lambda: "paused" in view.statuses(), "the paused status")
+        assert copilot.turns_sent == 1
+        assert await asyncio.to_thread(copilot.controls.toggle_listening) is True
+        assert await copilot.wait_answers(2, SAFETY_S)  # the change seen after resuming is a turn
+        assert pages.grabs > grabs
+        assert await finish(copilot, task) == 0
+
+
+async def test_ask_now_forces_a_screen_turn_on_a_static_screen() -> None:
+    pages, view = Pages(), RecordingView()
+    copilot = Copilot(
+        Settings(), screen=screen_source(pages), view=view, planner=TurnPlanner(proactive_interval_s=1e9)
+    )
+    async with Emulator(EmulatorOptions()) as emu:
+        task = await start(copilot, emu)
+        await until(lambda: copilot.skipped["unchanged"] >= 2, "the static screen to be sampled")
+        before = copilot.turns_sent
+        await asyncio.to_thread(copilot.controls.ask_now)
+        await until(lambda: copilot.turns_sent > before, "the asked screen turn")
+        assert await copilot.wait_answers(copilot.turns_sent, SAFETY_S)
+        assert await finish(copilot, task) == 0
+        turns = emu.conversations[0].turns
+    assert turns[-1].video_frames == 1 and turns[-1].audio_seconds == 0
+    assert ("user_turn", ("screen", "asked now")) in view.calls
+
+
+async def test_a_video_session_outlives_the_video_session_limit() -> None:
+    limit = 1.5
+    options = EmulatorOptions(video_session_limit_s=limit)
+    async with Emulator(options) as emu:
+        # Control: the same screen turn without compression is ended by the emulator at the limit.
+        plain = copilot_setup(Settings(), video=False, media_resolution=None, persona=None)
+        async with LiveSession(Endpoint(base_url=emu.url), plain) as session:
+            await session.activity_start()
+            await session.send_video(Pages().grab()[:64, :64, :3].tobytes())
+            await session.activity_end()
+            async for event in session:  # the emulator closes the connection at the limit
+                if isinstance(event, ev.Reconnecting | ev.Closed):
+                    break
+        ended = emu.conversations[0].ended
+        assert ended is not None and "Session limit" in ended
+
+        pages, view = Pages(), RecordingView()
+        copilot = Copilot(Settings(), screen=screen_source(pages), view=view, planner=TurnPlanner(0.0))
+        task = await start(copilot, emu)
+        assert await copilot.wait_answers(1, SAFETY_S)
+        loop = asyncio.get_running_loop()
+        past = loop.time() + limit + 0.5
+        page = 0
+        while loop.time() < past:  # keep the screen changing past the limit; each change is answered
+            page = (page + 1) % 4
+            pages.show(page)
+            assert await copilot.wait_answers(copilot.answers + 1, SAFETY_S)
+        assert copilot.closed is None and "reconnecting" not in view.statuses()
+        assert await finish(copilot, task) == 0
+        assert emu.conversations[-1].ended is None and copilot.answers >= 3
+
+
+@pytest.fixture(autouse=True)
+def no_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("GEMINI_API_KEY", raising=False)
+    monkeypatch.setenv("RHOLIVE_CONFIG", str(tmp_path / "absent.toml"))
