@@ -308,5 +308,27 @@ def telegram(
     _guard(lambda: asyncio.run(run_bot(settings, token, api_url, list(allow or []))))
 
 
+@app.command()
+def history(
+    session: Annotated[
+        str | None, typer.Option("--session", help="Show one session: its id, a unique prefix, or 'last'.")
+    ] = None,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Export as Markdown to stdout (one session, or all).")
+    ] = False,
+    db: Annotated[
+        Path | None, typer.Option("--db", help="Transcript store (default: DATA_DIR/transcripts.sqlite3).")
+    ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the N newest sessions.")] = None,
+) -> None:
+    """The copilot's sessions: a table, one conversation (--session), or Markdown (--markdown)."""
+    from rholive.copilot import history as history_module
+    from rholive.copilot.store import default_path
+
+    path = db or default_path(_settings().data_dir)
+    code = _guard(lambda: history_module.main(path, session=session, markdown=markdown, limit=limit))
+    raise typer.Exit(code)
+
+
 if __name__ == "__main__":
     app()
