@@ -14,8 +14,9 @@ SAFETY_S = 60.0  # a hang fails the test instead of blocking CI; never a timing 
 class Pages:
     """A grabber showing one of a few synthetic pages (text-like stripes); `show(i)` flips the page."""
 
-    def __init__(self, width: int = 1280, height: int = 720) -> None:
+    def __init__(self, width: int = 1280, height: int = 720, cycle: bool = False) -> None:
         self.page = 0
+        self.cycle = cycle  # a new page at every grab
         self.grabs = 0
         self._pages = [self._render(seed, width, height) for seed in range(4)]
 
@@ -33,6 +34,8 @@ class Pages:
 
     def grab(self) -> np.ndarray:
         self.grabs += 1
+        if self.cycle:
+            self.page = (self.page + 1) % len(self._pages)
         return self._pages[self.page]
 
     def close(self) -> None:

@@ -14,7 +14,7 @@ from runtime_support import SAFETY_S, Pages, RecordingView, until
 
 from rholive.audio.files import FileSource
 from rholive.config import Settings
-from rholive.copilot.planner import TurnPlanner
+from rholive.copilot.planner import PlannerConfig, TurnPlanner
 from rholive.copilot.printer import CopilotPrinter
 from rholive.copilot.runtime import Copilot, copilot_setup
 from rholive.copilot.screen_source import ScreenConfig, ScreenSource
@@ -32,6 +32,16 @@ rules:
 default:
   echo: true
 """
+
+
+def eager() -> TurnPlanner:
+    """Screen turns as soon as the screen changed (no proactive interval, no quiet time)."""
+    return TurnPlanner(PlannerConfig(max_fps=5.0, proactive_interval_s=0.0, quiet_s=0.0))
+
+
+def asked_only() -> TurnPlanner:
+    """After the first frame, screen turns only when asked; frames go inside audio turns."""
+    return TurnPlanner(PlannerConfig(max_fps=5.0, proactive_interval_s=1e9, quiet_s=0.0))
 
 
 def screen_source(pages: Pages) -> ScreenSource:
@@ -76,7 +86,7 @@ async def test_screen_changes_make_screen_turns_with_their_frame(tmp_path: Path)
         view=view,
         trace=CopilotPrinter(out, io.StringIO(), json_mode=True),
         store=store,
-        planner=TurnPlanner(proactive_interval_s=0.0),
+        planner=eager(),
     )
     async with Emulator(EmulatorOptions()) as emu:
         task = await start(copilot, emu)
@@ -103,7 +113,7 @@ async def test_screen_changes_make_screen_turns_with_their_frame(tmp_path: Path)
 
 
 async def test_audio_turns_carry_the_current_frame_and_are_answered(tmp_path: Path) -> None:
-    pages, view = Pages(), RecordingView()
+    pages, view = Pages(cycle=True), RecordingView()  # the screen changes all the time
     store = TranscriptStore(tmp_path / "t.sqlite3")
     with as_file(files("rholive") / "data" / "demo.ogg") as sample:
         source = FileSource(sample, speed=4.0)
@@ -113,7 +123,7 @@ async def test_audio_turns_carry_the_current_frame_and_are_answered(tmp_path: Pa
             screen=screen_source(pages),
             view=view,
             store=store,
-            planner=TurnPlanner(proactive_interval_s=1e9),  # screen turns only when asked
+            planner=asked_only(),  # screen turns only when asked
         )
         async with source, Emulator(EmulatorOptions()) as emu:
             task = await start(copilot, emu)
@@ -129,10 +139,13 @@ async def test_audio_turns_carry_the_current_frame_and_are_answered(tmp_path: Pa
     assert any("seconds of audio" in a for a in view.answers)
     # the store has who spoke, the input transcription (the emulator's "[n s of audio]") and the answers
     [session] = store.sessions()
-    spoken = [t for t in store.turns(session.id) if t.kind == "audio"]
-    assert [t.who for t in spoken] == ["me", "me"]
-    assert all("s of audio]" in t.text for t in spoken)
-    assert len(store.answers(session.id)) == len(turns)
+    entries = store.entries(session.id)
+    spoken = [e for e in entries if e.kind == "audio" and not e.is_answer]
+    assert [e.who for e in spoken] == ["me", "me"]
+    assert all("s of audio]" in e.text for e in spoken)
+    answers = [e for e in entries if e.is_answer]
+    assert [a.text for a in answers] == view.answers
+    assert session.ended is not None and session.model
 
 
 async def test_nothing_is_never_shown_nor_stored(tmp_path: Path) -> None:
@@ -147,7 +160,7 @@ async def test_nothing_is_never_shown_nor_stored(tmp_path: Path) -> None:
         view=view,
         trace=CopilotPrinter(out, io.StringIO(), json_mode=True),
         store=store,
-        planner=TurnPlanner(proactive_interval_s=0.0),
+        planner=eager(),
     )
     async with Emulator(EmulatorOptions(brain=f"script:{brain}")) as emu:
         task = await start(copilot, emu)
@@ -160,15 +173,14 @@ async def test_nothing_is_never_shown_nor_stored(tmp_path: Path) -> None:
     assert "nothing" not in out.getvalue().replace("answer_withheld", "")
     assert out.getvalue().count('"answer_withheld"') == copilot.answers
     [session] = store.sessions()
-    assert store.answers(session.id) == []
-    assert [t.kind for t in store.turns(session.id)][:2] == ["screen", "screen"]
+    entries = store.entries(session.id)
+    assert [e for e in entries if e.is_answer] == []
+    assert [e.kind for e in entries][:2] == ["screen", "screen"]
 
 
 async def test_paused_copilot_sends_nothing_and_resumes() -> None:
     pages, view = Pages(), RecordingView()
-    copilot = Copilot(
-        Settings(), screen=screen_source(pages), view=view, planner=TurnPlanner(proactive_interval_s=0.0)
-    )
+    copilot = Copilot(Settings(), screen=screen_source(pages), view=view, planner=eager())
     async with Emulator(EmulatorOptions()) as emu:
         task = await start(copilot, emu)
         assert await copilot.wait_answers(1, SAFETY_S)
@@ -189,9 +201,7 @@ async def test_paused_copilot_sends_nothing_and_resumes() -> None:
 
 async def test_ask_now_forces_a_screen_turn_on_a_static_screen() -> None:
     pages, view = Pages(), RecordingView()
-    copilot = Copilot(
-        Settings(), screen=screen_source(pages), view=view, planner=TurnPlanner(proactive_interval_s=1e9)
-    )
+    copilot = Copilot(Settings(), screen=screen_source(pages), view=view, planner=asked_only())
     async with Emulator(EmulatorOptions()) as emu:
         task = await start(copilot, emu)
         await until(lambda: copilot.skipped["unchanged"] >= 2, "the static screen to be sampled")
@@ -222,7 +232,7 @@ async def test_a_video_session_outlives_the_video_session_limit() -> None:
         assert ended is not None and "Session limit" in ended
 
         pages, view = Pages(), RecordingView()
-        copilot = Copilot(Settings(), screen=screen_source(pages), view=view, planner=TurnPlanner(0.0))
+        copilot = Copilot(Settings(), screen=screen_source(pages), view=view, planner=eager())
         task = await start(copilot, emu)
         assert await copilot.wait_answers(1, SAFETY_S)
         loop = asyncio.get_running_loop()

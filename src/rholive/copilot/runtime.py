@@ -384,8 +384,7 @@ class Copilot:
 
     def _turn_sent(self) -> None:
         self.turns_sent += 1
-        if self.listening:
-            self.view.set_status("thinking")
+        self._status_idle()
 
     # ------------------------------------------------------------------ session events
 
@@ -422,13 +421,14 @@ class Copilot:
                     self.speaker.flush()
                 self._finish_reply()
                 await self.wire.perform(self.planner.interrupted(now))
+                self._status_idle()
             case ev.InputTranscription(text=text) if text:
                 if self._audio_turn_who is not None:
                     self.view.user_turn(self._audio_turn_who, text)  # type: ignore[arg-type]
                 if self.store is not None and self._audio_turn_id is not None:
                     self.store.set_turn_text(self._audio_turn_id, text, append=True)
             case ev.Usage(total_tokens=total):
-                self.view.set_tokens(total)
+                self.view.set_tokens(self.session.usage.total_tokens if self.session else total)
                 if self.store is not None and self.session_id is not None:
                     modality = {f"prompt_{k}": v for k, v in event.prompt_by_modality.items()}
                     modality |= {f"response_{k}": v for k, v in event.response_by_modality.items()}
@@ -463,6 +463,7 @@ class Copilot:
             assert self.wire is not None
             self._reply = _Reply(AnswerFilter(), self._last_turn_id)
             await self.wire.perform(self.planner.reply_started(now))
+            self._status_idle()
         return self._reply
 
     async def _answer_text(self, text: str, now: float) -> None:
@@ -476,21 +477,26 @@ class Copilot:
         reply, self._reply = self._reply, None
         if reply is None:
             return
-        text = reply.filter.finish()
+        rest = reply.filter.finish()  # what was held back, or None when the whole reply meant nothing
         if reply.withdrawn:
             return
-        if text is None:
+        if rest is None:
             self.withheld += 1
             self.view.answer_done(False)
-        else:
-            self.view.answer_done(True)
-            if self.store is not None and self.session_id is not None and reply.turn_id is not None:
-                self.store.add_answer(self.session_id, turn_id=reply.turn_id, text=text, at=time.time())
+            if self.trace is not None:
+                self.trace.answer(None)
+            return
+        if rest:
+            reply.shown += rest
+            self.view.answer_delta(rest)
+        self.view.answer_done(True)
+        if self.store is not None and self.session_id is not None:
+            self.store.add_answer(self.session_id, turn_id=reply.turn_id, text=reply.shown, at=time.time())
         if self.trace is not None:
-            self.trace.answer(text)
+            self.trace.answer(reply.shown)
 
     def _status_idle(self) -> None:
-        self.view.set_status("listening" if self.listening else "paused")
+        self.view.set_status(self.planner.model_state if self.listening else "paused")
 
     # ------------------------------------------------------------------ controls (event-loop side)
 
