@@ -177,7 +177,7 @@ class VoiceRun:
         print(f"rholive: {text}", file=self.err, flush=True)
 
 
-def _open_sources(mic: str | None, system: str | None) -> list[Capture]:
+def open_sources(mic: str | None, system: str | None) -> list[Capture]:
     """`None` leaves a source out; "" means the default device of its kind."""
     chosen: list[Capture] = []
     if mic is not None:
@@ -196,7 +196,7 @@ async def run_voice(
     json_mode: bool = False,
     turns: TurnMode = "client",
 ) -> int:
-    captures = _open_sources(mic, system)  # a missing device fails here, naming it
+    captures = open_sources(mic, system)  # a missing device fails here, naming it
     for cap in captures:
         await cap.start()
     speaker = Speaker(output) if settings.modality == "audio" else None

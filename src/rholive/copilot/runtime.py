@@ -97,6 +97,7 @@ class Copilot:
         persona: str | None = None,
         persona_name: str = "",
         planner: TurnPlanner | None = None,
+        controls: Controls | None = None,
         tick_s: float = TICK_S,
         err: TextIO | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -120,7 +121,7 @@ class Copilot:
         self.clock = clock
         self.stop = asyncio.Event()
         self.started = asyncio.Event()  # the session is up and the sources are being read
-        self.controls = Controls(self)
+        self.controls = controls or Controls()
         self.session: LiveSession | None = None
         self.wire: TurnWire | None = None
         self.session_id: str | None = None
@@ -153,7 +154,7 @@ class Copilot:
             media_resolution=self.screen.config.media_resolution if self.screen else None,
             persona=self.persona,
         )
-        self.controls.bind(asyncio.get_running_loop())
+        self.controls.bind(self, asyncio.get_running_loop())
         self.view.set_status("connecting")
         async with LiveSession(endpoint, setup, options=session_options(self.settings)) as session:
             self.session = session
@@ -511,29 +512,35 @@ class Copilot:
 
 
 class Controls:
-    """`CopilotControls` for hotkeys and buttons: callable from any thread."""
+    """`CopilotControls` for hotkeys and buttons: callable from any thread, before or after the copilot
+    starts (calls before it runs are ignored, the listening state is kept)."""
 
-    def __init__(self, copilot: Copilot) -> None:
-        self._copilot = copilot
+    def __init__(self) -> None:
+        self._copilot: Copilot | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock = threading.Lock()
         self._listening = True
 
-    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
+    def bind(self, copilot: Copilot, loop: asyncio.AbstractEventLoop) -> None:
+        with self._lock:
+            self._copilot, self._loop = copilot, loop
+            listening = self._listening
+        if not listening:
+            copilot.set_listening(False)
 
-    def _call(self, fn: Callable[..., Any], *args: Any) -> None:
-        loop = self._loop
-        if loop is None or loop.is_closed():
+    def _call(self, name: str, *args: Any) -> None:
+        with self._lock:
+            copilot, loop = self._copilot, self._loop
+        if copilot is None or loop is None or loop.is_closed():
             return
-        loop.call_soon_threadsafe(fn, *args)
+        loop.call_soon_threadsafe(getattr(copilot, name), *args)
 
     def ask_now(self) -> None:
-        self._call(self._copilot.ask_now)
+        self._call("ask_now")
 
     def toggle_listening(self) -> bool:
         with self._lock:
             self._listening = not self._listening
             on = self._listening
-        self._call(self._copilot.set_listening, on)
+        self._call("set_listening", on)
         return on
