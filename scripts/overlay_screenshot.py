@@ -14,11 +14,11 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtWidgets import QApplication
 
-from rholive.ui.overlay_settings import OverlaySettings  # noqa: E402
-from rholive.ui.overlay_view import OverlayView  # noqa: E402
-from rholive.ui.overlay_window import OverlayWindow  # noqa: E402
+from rholive.ui.overlay_settings import OverlaySettings
+from rholive.ui.overlay_view import OverlayView
+from rholive.ui.overlay_window import OverlayWindow
 
 ANSWER = """**Two Sum** — one pass with a hash map, O(n) time, O(n) space:
 

@@ -73,8 +73,9 @@ def split_markdown(text: str) -> list[Segment]:
                 break
             body.append(_dedent(lines[i], indent))
             i += 1
-        if not closed and body and _is_partial_fence(body[-1], fence):
-            body.pop()  # the closing fence is arriving: do not flash its first backticks as code
+        if not closed and body and (body[-1] == "" or _is_partial_fence(body[-1], fence)):
+            # The line still arriving is empty or the closing fence's first backticks: not code (yet).
+            body.pop()
         segments.append(Code("\n".join(body), info.split(" ")[0] if info else "", closed))
     if "\n".join(prose).strip():
         segments.append(Prose("\n".join(prose).strip("\n")))

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from types import FrameType
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QApplication
 
 from rholive.ui.overlay_hotkeys import GlobalHotkeys, HotkeysUnavailable
@@ -23,8 +23,19 @@ log = logging.getLogger(__name__)
 STOP_GRACE_MS = 10_000  # after the window closes, how long the runtime gets to wind down
 
 
-class _Finished(QObject):
+class _Ending(QObject):
+    """Carries "the runtime ended" from its thread to a slot in the Qt thread (this object lives there)."""
+
     ended = Signal(int)
+
+    def __init__(self, on_ended: Callable[[int], None]) -> None:
+        super().__init__()
+        self._on_ended = on_ended
+        self.ended.connect(self.deliver, Qt.ConnectionType.QueuedConnection)
+
+    @Slot(int)
+    def deliver(self, code: int) -> None:
+        self._on_ended(code)
 
 
 class RuntimeThread:
@@ -110,7 +121,6 @@ def run_with_overlay(
     window = OverlayWindow(settings, controls)
     view = OverlayView(window)
     runtime = RuntimeThread(main, view)
-    finished = _Finished()
     ending = {"runtime_done": False}
 
     def runtime_ended(_code: int) -> None:
@@ -123,8 +133,8 @@ def run_with_overlay(
             runtime.cancel()
             QTimer.singleShot(STOP_GRACE_MS, app.quit)
 
-    finished.ended.connect(runtime_ended)
-    runtime.on_end = finished.ended.emit
+    carrier = _Ending(runtime_ended)
+    runtime.on_end = carrier.ended.emit
     window.closed.connect(window_closed)
 
     # Ctrl+C in the terminal: Python runs signal handlers only between Qt events, so a timer keeps them flowing.
