@@ -10,7 +10,10 @@ for screen turns: it runs the audio-only `VoiceRun` (as before the copilot exist
 from __future__ import annotations
 
 import asyncio
+import os
+import re
 import signal
+import subprocess
 import sys
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
@@ -149,7 +152,7 @@ def main(settings: Settings, options: RunOptions) -> int:
     if not options.terminal:
         from rholive.ui.overlay import overlay_available, run_with_overlay
 
-        why_not = overlay_available()
+        why_not = overlay_available() or _qt_fails()
         if why_not is None:
 
             def in_overlay(view: CopilotView) -> Awaitable[int]:
@@ -158,6 +161,24 @@ def main(settings: Settings, options: RunOptions) -> int:
             return run_with_overlay(in_overlay, controls=controls)
         print(f"rholive: terminal view: {why_not}", file=sys.stderr)
     return asyncio.run(_terminal(settings, options, controls))
+
+
+def _qt_fails() -> str | None:
+    """Qt aborts the whole process when its platform plugin cannot load (e.g. libxcb-icccm4 missing), which
+    `overlay_available` cannot see without loading it: try once in a child process."""
+    probe = "from PySide6.QtWidgets import QApplication; QApplication([])"
+    try:
+        env = {**os.environ, "QT_DEBUG_PLUGINS": "1"}  # so the missing library is named
+        done = subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, timeout=20, env=env
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"the overlay could not be tried ({exc})"
+    if done.returncode == 0:
+        return None
+    found = re.search(r"(\S+\.so[.\d]*): cannot open shared object", done.stderr)
+    missing = found.group(1) if found else "a library Qt needs"
+    return f"Qt cannot open the display: {missing} is missing (e.g. apt-get install libxcb-icccm4 libxcb-keysyms1)"
 
 
 async def _terminal(settings: Settings, options: RunOptions, controls: Controls) -> int:
