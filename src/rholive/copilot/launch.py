@@ -78,13 +78,16 @@ async def _session(
     signals: bool,
 ) -> int:
     persona, persona_name = _persona(options.persona, settings)
-    captures: list[Capture] = open_sources(options.mic, options.system)  # a missing device fails here
     screen = ScreenSource(options.screen) if options.screen is not None else None
-    speaker = Speaker(options.output) if settings.modality == "audio" else None
-    store = TranscriptStore(default_path(settings.data_dir)) if options.store else None
+    if screen is not None:
+        await screen.open()  # no display / Wayland without X: one clear error, before anything starts
+    captures: list[Capture] = []
+    speaker: Speaker | None = None
+    store: TranscriptStore | None = None
     try:
-        if screen is not None:
-            await screen.open()  # no display / Wayland without X: one clear error, before anything starts
+        captures = open_sources(options.mic, options.system)  # a missing device fails here, naming it
+        speaker = Speaker(options.output) if settings.modality == "audio" else None
+        store = TranscriptStore(default_path(settings.data_dir)) if options.store else None
         for cap in captures:
             await cap.start()
         if speaker is not None:
