@@ -220,11 +220,13 @@ def main() -> None:
             print(f"{scenario:<10} {kind:<12} {results[scenario][kind]}", file=sys.stderr)
     machine = f"{cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     print(f"Terminal view CPU ({machine}; {duration:g} s runs, median of {repeats}; 120x40 terminal)\n")
-    print("| scenario | view | CPU (% of one core) | redraws/s |")
-    print("|---|---|---:|---:|")
+    print("| scenario | view | CPU (% of one core) | redraws/s | CPU ms per redraw |")
+    print("|---|---|---:|---:|---:|")
     for scenario, by_view in results.items():
         for kind, row in by_view.items():
-            print(f"| {scenario} | {kind} | {row['cpu_percent']:.2f} | {row['redraws_per_s']:.1f} |")
+            rate = row["redraws_per_s"]
+            per = f"{row['cpu_percent'] * 10 / rate:.2f}" if rate >= 0.5 else "–"
+            print(f"| {scenario} | {kind} | {row['cpu_percent']:.2f} | {rate:.1f} | {per} |")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(
         json.dumps(

@@ -333,3 +333,71 @@ def test_piped_output_marks_an_answer_cut_off_by_stop() -> None:
     view.answer_delta("Half an ans")
     view.stop()
     assert out.getvalue() == "copilot: Half an ans (cut off)\n"
+
+
+def test_a_failed_draw_is_reported_once_and_drawing_goes_on() -> None:
+    class FlakyTerminal(io.StringIO):
+        """Raises on the first write once armed (a terminal gone away for a moment)."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.armed, self.failed = False, threading.Event()
+
+        def write(self, s: str) -> int:
+            if self.armed:
+                self.armed = False
+                self.failed.set()
+                raise OSError(5, "Input/output error")
+            return super().write(s)
+
+    out, err = FlakyTerminal(), io.StringIO()
+    view = TerminalView(Console(file=out, force_terminal=True, width=80, height=24), err=err, max_fps=1000)
+    view.start()
+    out.armed = True
+    view.set_status("listening")
+    assert out.failed.wait(30)
+    view.user_turn("them", "still here?")
+    view.stop()
+    assert view.draw_errors == 1
+    assert err.getvalue() == "rholive: terminal view could not draw: OSError: [Errno 5] Input/output error\n"
+    assert "them: still here?" in ANSI.sub("", out.getvalue())
+
+
+def test_stop_twice_is_harmless() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    view = TerminalView(Console(file=out), err=err)
+    view.stop()
+    view.stop()
+    assert err.getvalue().count("rholive: tokens") == 1
+
+
+def test_a_real_pseudo_terminal_gets_the_live_view() -> None:
+    import os
+    import pty
+
+    master, slave = pty.openpty()
+    received = bytearray()
+
+    def drain() -> None:  # read the terminal's side so writes never fill the pty buffer
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the slave side was closed
+                return
+            if not chunk:
+                return
+            received.extend(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    with open(slave, "w", encoding="utf-8", closefd=True) as tty_file:
+        console = Console(file=tty_file, width=80, height=24)  # no force_terminal: detected from the file
+        with TerminalView(console, err=io.StringIO()) as view:
+            assert view.live
+            view.set_status("listening")
+            view.set_level("me", -20.0)
+            view.user_turn("me", "hello over a real tty")
+    reader.join(30)
+    os.close(master)
+    text = ANSI.sub("", received.decode("utf-8", "replace")).replace("\r", "")
+    assert "me: hello over a real tty" in text and "● listening" in text

@@ -164,6 +164,12 @@ class TurnPlanner:
     def ask_pending(self) -> bool:
         return self._ask_pending
 
+    @property
+    def unsent_change(self) -> float:
+        """Changed fraction accumulated by frames seen since the last frame sent (0 when the model saw the
+        latest screen): what a proactive screen turn compares with `change_threshold`."""
+        return 0.0 if self._latest_sent else self._change
+
     # ------------------------------------------------------------------ speech
 
     def speech_activity(self, who: str, t: float) -> list[Action]:

@@ -64,14 +64,16 @@ class TerminalView:
         self._live: Live | None = None
         self._painter: threading.Thread | None = None
         self._stopping = False
+        self._stopped = False
         self.redraws = 0
+        self.draw_errors = 0  # redraws that raised (the painter goes on; the first one is reported on `err`)
 
     # -- lifecycle --------------------------------------------------------------------------------------
 
     def start(self) -> None:
         if not self.live or self._live is not None:
             return
-        self._stopping = False
+        self._stopping = self._stopped = False
         self._live = Live(
             console=self.console,
             get_renderable=lambda: self._frame,
@@ -89,7 +91,10 @@ class TerminalView:
             self._painter.start()
 
     def stop(self) -> None:
-        """Draws the last state (the history stays above it) and gives the terminal back."""
+        """Draws the last state (the history stays above it) and gives the terminal back. Idempotent."""
+        if self._stopped:
+            return
+        self._stopped = True
         with self._lock:
             self._stopping = True
             self._wake.notify()
@@ -217,7 +222,14 @@ class TerminalView:
                     self._wake.wait(wait)
                 if self._stopping:
                     return
-            self._redraw()
+            try:
+                self._redraw()
+            except Exception as exc:  # a bad frame must not end the display for the rest of the session
+                self.draw_errors += 1
+                if self.draw_errors == 1:
+                    self._write(
+                        self.err, f"rholive: terminal view could not draw: {type(exc).__name__}: {exc}\n"
+                    )
 
     # -- plain lines ------------------------------------------------------------------------------------
 
