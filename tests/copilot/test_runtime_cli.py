@@ -54,3 +54,8 @@ def test_bad_screen_flags(flags: list[str], message: str) -> None:
 def test_nothing_to_listen_to_or_watch() -> None:
     code, err = run("--json", "--no-screen", "--no-mic", "--no-system")
     assert code == 1 and len(err) == 1 and "nothing to listen to" in err[0]
+
+
+def test_unknown_persona() -> None:
+    code, err = run("--json", "--no-screen", "--persona", "pirate")
+    assert code == 1 and len(err) == 1 and "unknown persona 'pirate'" in err[0]

@@ -23,6 +23,7 @@ from rholive.audio.devices import Capture
 from rholive.audio.playback import Speaker
 from rholive.config import Settings
 from rholive.connect import open_endpoint
+from rholive.copilot.personas import resolve_persona
 from rholive.copilot.planner import PlannerConfig, TurnPlanner
 from rholive.copilot.printer import CopilotPrinter
 from rholive.copilot.runtime import Controls, Copilot
@@ -47,15 +48,11 @@ class RunOptions:
     store: bool = True
 
 
-def _persona(name: str | None, settings: Settings) -> tuple[str | None, str]:
-    """(system instruction, its name for the transcript)."""
-    try:
-        from rholive.copilot.personas import resolve_persona
-    except ImportError:  # the planner branch brings the presets; until then the settings' instruction
-        if name:
-            raise ValueError("--persona: no persona presets in this build") from None
-        return settings.system_instruction, ""
-    return resolve_persona(name, settings), name or "default"
+def _persona(name: str | None, settings: Settings) -> tuple[str, str]:
+    """(system instruction, its name for the transcript): --persona > the persona setting > the settings'
+    system instruction > the silent helper."""
+    chosen = name or settings.persona
+    return resolve_persona(name, settings), chosen or ("custom" if settings.system_instruction else "default")
 
 
 def _planner(options: RunOptions) -> TurnPlanner:
