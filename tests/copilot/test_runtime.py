@@ -19,6 +19,7 @@ from rholive.copilot.printer import CopilotPrinter
 from rholive.copilot.runtime import Copilot, copilot_setup
 from rholive.copilot.screen_source import ScreenConfig, ScreenSource
 from rholive.copilot.store import TranscriptStore
+from rholive.copilot.turn_stream import End, Start
 from rholive.emulator import Emulator, EmulatorOptions
 from rholive.live import Endpoint, LiveSession
 from rholive.live import events as ev
@@ -251,3 +252,27 @@ async def test_a_video_session_outlives_the_video_session_limit() -> None:
 def no_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("GEMINI_API_KEY", raising=False)
     monkeypatch.setenv("RHOLIVE_CONFIG", str(tmp_path / "absent.toml"))
+
+
+async def test_barge_in_withdraws_the_streaming_answer_and_hides_its_tail() -> None:
+    """Driven step by step on a running copilot: a reply streams, then `me` starts speaking over it."""
+    view = RecordingView()
+    copilot = Copilot(Settings(), screen=screen_source(Pages()), view=view, planner=asked_only())
+    async with Emulator(EmulatorOptions()) as emu:
+        task = await start(copilot, emu)
+        await until(lambda: copilot.skipped["unchanged"] >= 1, "the first frames")
+        await copilot.wait_answers(copilot.turns_sent, SAFETY_S)
+        async with copilot._lock:
+            await copilot._answer_text("Here is a long answer", copilot.clock())
+        assert view.answer == "Here is a long answer"
+        await copilot._audio_actions([Start("me", 0.0, 0.0)])  # the planner says BargeIn
+        assert view.withdrawn == 1 and view.answer == ""
+        async with copilot._lock:
+            await copilot._answer_text(" that goes on", copilot.clock())  # the cut reply's tail
+        assert view.answer == "" and "goes on" not in view.shown_text()
+        async with copilot._lock:
+            await copilot._on_event(ev.Interrupted())  # how the service ends a cut reply
+        await copilot._audio_actions([End("me", 500.0, "end_of_turn", 500.0)])
+        assert await copilot.wait_answers(copilot.answers + 1, SAFETY_S)  # the new turn is answered
+        assert await finish(copilot, task) == 0
+    assert view.answers[-1].startswith("I received an empty turn") or view.answers[-1].startswith("I saw")
