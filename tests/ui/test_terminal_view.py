@@ -10,6 +10,7 @@ import threading
 from rich.console import Console
 
 from rholive.ui.terminal import TerminalView
+from rholive.ui.terminal_file import KeepingFile
 from rholive.ui.terminal_render import markdown_blocks
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -335,7 +336,7 @@ def test_piped_output_marks_an_answer_cut_off_by_stop() -> None:
     assert out.getvalue() == "copilot: Half an ans (cut off)\n"
 
 
-def test_a_failed_draw_is_reported_once_and_drawing_goes_on() -> None:
+def test_a_failed_write_is_reported_once_and_its_output_sent_later() -> None:
     class FlakyTerminal(io.StringIO):
         """Raises on the first write once armed (a terminal gone away for a moment)."""
 
@@ -354,13 +355,15 @@ def test_a_failed_draw_is_reported_once_and_drawing_goes_on() -> None:
     view = TerminalView(Console(file=out, force_terminal=True, width=80, height=24), err=err, max_fps=1000)
     view.start()
     out.armed = True
-    view.set_status("listening")
+    view.user_turn("them", "are you there?")  # its draw fails ...
     assert out.failed.wait(30)
     view.user_turn("them", "still here?")
     view.stop()
     assert view.draw_errors == 1
-    assert err.getvalue() == "rholive: terminal view could not draw: OSError: [Errno 5] Input/output error\n"
-    assert "them: still here?" in ANSI.sub("", out.getvalue())
+    assert err.getvalue() == "rholive: terminal view could not write: [Errno 5] Input/output error\n"
+    text = ANSI.sub("", out.getvalue())
+    # ... and what it could not write goes out first with the next draw, once.
+    assert text.count("them: are you there?") == 1 and text.count("them: still here?") == 1
 
 
 def test_stop_twice_is_harmless() -> None:
@@ -401,3 +404,18 @@ def test_a_real_pseudo_terminal_gets_the_live_view() -> None:
     os.close(master)
     text = ANSI.sub("", received.decode("utf-8", "replace")).replace("\r", "")
     assert "me: hello over a real tty" in text and "● listening" in text
+
+
+def test_unwritten_output_is_bounded_and_the_drop_counted() -> None:
+    class DeadTerminal(io.StringIO):
+        def write(self, s: str) -> int:
+            raise OSError(5, "Input/output error")
+
+    file = KeepingFile(DeadTerminal(), limit_chars=10)
+    assert file.write("0123456789") == 10
+    file.write("abcdef")
+    assert (file.errors, file.dropped_chars) == (2, 6)
+    file.file = io.StringIO()  # the terminal is back
+    file.write("!")
+    assert file.file.getvalue() == "6789abcdef!"
+    assert file.isatty() is False  # the rest of the file's interface is the real file's

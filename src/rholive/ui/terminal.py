@@ -25,6 +25,7 @@ from rich.console import Console, Group, RenderableType
 from rich.live import Live
 
 from rholive.ui.dashboard import ANSWER, DashboardState, Entry, looks_like_marker
+from rholive.ui.terminal_file import KeepingFile
 from rholive.ui.terminal_render import LiveRegion, entry_renderable, meter_width
 from rholive.ui.throttle import RedrawThrottle
 from rholive.ui.view import Status, Who
@@ -67,6 +68,8 @@ class TerminalView:
         self._stopped = False
         self.redraws = 0
         self.draw_errors = 0  # redraws that raised (the painter goes on; the first one is reported on `err`)
+        self._file: KeepingFile | None = None
+        self._reported = False
 
     # -- lifecycle --------------------------------------------------------------------------------------
 
@@ -74,6 +77,9 @@ class TerminalView:
         if not self.live or self._live is not None:
             return
         self._stopping = self._stopped = False
+        self._file = KeepingFile(self.console.file)
+        self._plain_file = self.console.file
+        self.console.file = self._file  # type: ignore[assignment]  # a file-like object is all rich needs
         self._live = Live(
             console=self.console,
             get_renderable=lambda: self._frame,
@@ -108,6 +114,10 @@ class TerminalView:
         if self._live is not None:
             self._live.stop()
             self._live = None
+        if self._file is not None:
+            self._report(self._file)
+            self.console.file = self._plain_file
+            self._file = None
 
     def __enter__(self) -> TerminalView:
         self.start()
@@ -209,7 +219,20 @@ class TerminalView:
                     # Printed above the region; rich draws the region again under them.
                     self.console.print(Group(*(entry_renderable(e) for e in pending)))
             self.redraws += 1
+            if self._file is not None:
+                self._report(self._file)
             return True
+
+    def _report(self, file: KeepingFile) -> None:
+        """The first write error, once (the view keeps trying: what could not be written is sent later)."""
+        if file.errors and not self._reported:
+            self._reported = True
+            self.draw_errors += file.errors
+            self._write(self.err, f"rholive: terminal view could not write: {file.last_error}\n")
+        if self._stopped and file.dropped_chars:
+            self._write(
+                self.err, f"rholive: terminal view dropped {file.dropped_chars} unwritten characters\n"
+            )
 
     def _paint_loop(self) -> None:
         while True:
@@ -226,7 +249,8 @@ class TerminalView:
                 self._redraw()
             except Exception as exc:  # a bad frame must not end the display for the rest of the session
                 self.draw_errors += 1
-                if self.draw_errors == 1:
+                if not self._reported:
+                    self._reported = True
                     self._write(
                         self.err, f"rholive: terminal view could not draw: {type(exc).__name__}: {exc}\n"
                     )
