@@ -77,7 +77,7 @@ def main() -> int:
         else Path(__file__).resolve().parents[1] / "docs" / "overlay.png"
     )
     app = QApplication.instance() or QApplication(["overlay_screenshot"])
-    window = OverlayWindow(OverlaySettings(width=520, height=680), _IdleControls())
+    window = OverlayWindow(OverlaySettings(width=520, height=610), _IdleControls())
     view = OverlayView(window)
     window.show()
     populate(view)

@@ -1,4 +1,4 @@
-"""The overlay window, offscreen (QT_QPA_PLATFORM=offscreen): rendering checked on the PNG itself (tesseract OCR
+"""The overlay window, offscreen (Qt's offscreen platform, `-platform offscreen`): rendering checked on the PNG itself (tesseract OCR
 and the code block's background pixels), Copy, streaming, withdrawal, history, click-through, and calls from
 another thread as the asyncio runtime makes them.
 
@@ -16,8 +16,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-
-os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
 try:
     from PySide6.QtCore import QCoreApplication, QEventLoop, QPoint, QRect, Qt
@@ -42,7 +40,8 @@ ANSWER = (
 
 @pytest.fixture(scope="module")
 def app() -> QApplication:
-    instance = QApplication.instance() or QApplication(["rholive-tests"])
+    # The platform as an argument, not QT_QPA_PLATFORM: the environment would leak into other tests' children.
+    instance = QApplication.instance() or QApplication(["rholive-tests", "-platform", "offscreen"])
     assert isinstance(instance, QApplication)
     return instance
 
@@ -321,3 +320,31 @@ def test_typing_effect_reveals_gradually_and_done_flushes(app: QApplication) -> 
     win.answer_done(True)
     assert [a.text for a in win.conversation.answers()] == ["letters arrive slowly"]
     win.deleteLater()
+
+
+def test_angle_brackets_in_prose_are_text_not_html(app: QApplication, window: OverlayWindow) -> None:
+    view = OverlayView(window)
+    view.answer_delta("Use std::vector<int> and a <b>map</b>; **bold** still works.")
+    view.answer_done(True)
+    settle(app)
+    (label,) = window.conversation.answers()[0].prose_labels()
+    html = label.text()
+    assert "vector&lt;int&gt;" in html and "&lt;b&gt;map&lt;/b&gt;" in html
+    assert "font-weight:700" in html  # the Markdown emphasis is rendered
+
+
+def test_the_history_follows_new_content_unless_scrolled_up(app: QApplication, window: OverlayWindow) -> None:
+    view = OverlayView(window)
+    for n in range(30):
+        view.user_turn("them", f"question number {n} " * 3)
+    settle(app)
+    bar = window.conversation.verticalScrollBar()
+    assert bar.maximum() > 0 and bar.value() == bar.maximum()  # at the newest entry
+    bar.setValue(0)  # the user scrolls up to read
+    view.answer_delta("a new answer\n\n" * 5)
+    settle(app)
+    assert bar.value() == 0  # not yanked back down
+    bar.setValue(bar.maximum())
+    view.answer_delta("more\n\n" * 5)
+    settle(app)
+    assert bar.value() == bar.maximum()

@@ -157,7 +157,6 @@ def test_a_key_another_program_holds_is_reported_and_the_rest_work(xvfb: XServer
 
 def test_hotkeys_drive_the_overlay_window(xvfb: XServer) -> None:  # noqa: F811
     _xdotool()
-    os.environ["QT_QPA_PLATFORM"] = "offscreen"  # the window offscreen, the keys on Xvfb
     try:
         from PySide6.QtCore import QCoreApplication, QEventLoop
         from PySide6.QtWidgets import QApplication
@@ -166,7 +165,7 @@ def test_hotkeys_drive_the_overlay_window(xvfb: XServer) -> None:  # noqa: F811
         from rholive.ui.overlay_window import OverlayWindow
     except ImportError as exc:
         _require(f"PySide6 ({exc})", False, "uv sync --extra gui")
-    app = QApplication.instance() or QApplication(["rholive-tests"])
+    app = QApplication.instance() or QApplication(["rholive-tests", "-platform", "offscreen"])  # keys: Xvfb
 
     class Controls:
         asked = 0

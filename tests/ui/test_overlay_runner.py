@@ -1,4 +1,4 @@
-"""run_with_overlay: Qt in the main thread, the asyncio runtime in a worker, each ending the other (offscreen).
+"""run_with_overlay: Qt in the main thread, the asyncio runtime in a worker, each ending the other (offscreen Qt).
 
 Skips locally without the gui extra, fails under CI=true.
 """
@@ -12,10 +12,9 @@ import threading
 
 import pytest
 
-os.environ["QT_QPA_PLATFORM"] = "offscreen"
-
 try:
     from PySide6.QtCore import QMetaObject, Qt
+    from PySide6.QtWidgets import QApplication
 except ImportError as exc:
     if os.environ.get("CI") == "true":
         raise RuntimeError(f"CI=true but the gui extra is not installed: {exc}") from exc
@@ -25,6 +24,15 @@ from rholive.ui.overlay import OverlaySettings, overlay_available, run_with_over
 from rholive.ui.overlay_view import OverlayView
 
 NO_HOTKEYS = OverlaySettings(global_hotkeys=False)
+
+
+@pytest.fixture(autouse=True)
+def offscreen_app() -> QApplication:
+    # run_with_overlay reuses an existing QApplication: make it an offscreen one (the platform as an argument,
+    # so no QT_QPA_PLATFORM leaks into other tests' child processes).
+    app = QApplication.instance() or QApplication(["rholive-tests", "-platform", "offscreen"])
+    assert isinstance(app, QApplication)
+    return app
 
 
 def close_window_from_runtime(view: OverlayView) -> None:

@@ -32,11 +32,12 @@ without one, so it is cheap to call before choosing the interface.
 
 from __future__ import annotations
 
-import ctypes.util
+import ctypes
 import importlib.util
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rholive.ui.overlay_hotkeys import HotkeyError, HotkeySettings
@@ -57,6 +58,25 @@ __all__ = [
 _HEADLESS_PLATFORMS = ("offscreen", "minimal", "vnc", "eglfs", "linuxfb")
 
 
+def _xcb_plugin_problem() -> str | None:
+    """Qt aborts the whole process when its X11 plugin cannot load (a missing libxcb-*): try loading it first."""
+    spec = importlib.util.find_spec("PySide6")
+    roots = list(spec.submodule_search_locations or []) if spec else []
+    plugins = [Path(root) / "Qt" / "plugins" / "platforms" / "libqxcb.so" for root in roots]
+    plugin = next((p for p in plugins if p.exists()), None)
+    if plugin is None:
+        return None  # a PySide6 laid out differently: let Qt decide
+    try:
+        ctypes.CDLL(str(plugin))
+    except OSError as exc:
+        return (
+            f"Qt's X11 plugin cannot load ({exc}); install its libraries, e.g. apt-get install libxcb-cursor0"
+            " libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-randr0 libxcb-shape0"
+            " libxcb-xkb1 libxkbcommon-x11-0"
+        )
+    return None
+
+
 def overlay_available() -> str | None:
     if importlib.util.find_spec("PySide6") is None:
         return "the overlay needs PySide6 (install the gui extra: uv sync --extra gui, or pip install 'rholive[gui]')"
@@ -65,9 +85,9 @@ def overlay_available() -> str | None:
         has_x, has_wayland = bool(os.environ.get("DISPLAY")), bool(os.environ.get("WAYLAND_DISPLAY"))
         if not (has_x or has_wayland):
             return "no display for the overlay (neither DISPLAY nor WAYLAND_DISPLAY is set)"
-        # Qt's X11 plugin aborts the whole process when libxcb-cursor is missing: find out first.
-        if has_x and not has_wayland and ctypes.util.find_library("xcb-cursor") is None:
-            return "the overlay needs libxcb-cursor0 on X11 (apt-get install libxcb-cursor0)"
+        if has_x and not has_wayland and platform in ("", "xcb"):
+            if (why := _xcb_plugin_problem()) is not None:
+                return why
     try:
         import PySide6.QtWidgets  # noqa: F401
     except ImportError as exc:

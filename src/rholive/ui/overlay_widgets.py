@@ -6,8 +6,8 @@ All of these live in the Qt thread; `OverlayView` (overlay.py) is what other thr
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontDatabase, QGuiApplication, QPainter, QPaintEvent
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QGuiApplication, QPainter, QPaintEvent, QTextDocument
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -127,19 +127,37 @@ class CodeBlock(QFrame):
     def copy(self) -> None:
         QGuiApplication.clipboard().setText(self.code)
         self.copy_button.setText("Copied")
+        QTimer.singleShot(1500, self, lambda: self.copy_button.setText("Copy"))
         self.copied.emit(self.code)
 
 
-def _prose_label(text: str) -> QLabel:
-    label = QLabel()
-    label.setTextFormat(Qt.TextFormat.MarkdownText)
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
-    label.setOpenExternalLinks(True)
-    label.setStyleSheet(f"color: {TEXT}; background: transparent;")
-    label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
-    label.setText(text)
-    return label
+def markdown_html(text: str, font: QFont) -> str:
+    """Markdown (GitHub dialect) as Qt rich text, with raw HTML off: `vector<int>` in an answer is text, not a
+    tag that would vanish."""
+    doc = QTextDocument()
+    doc.setDefaultFont(font)
+    features = QTextDocument.MarkdownFeature
+    doc.setMarkdown(text, features.MarkdownDialectGitHub | features.MarkdownNoHTML)
+    return doc.toHtml()
+
+
+class ProseLabel(QLabel):
+    """Answer prose rendered from Markdown; `markdown` is the source it shows."""
+
+    def __init__(self, markdown: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.setWordWrap(True)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.setOpenExternalLinks(True)
+        self.setStyleSheet(f"color: {TEXT}; background: transparent;")
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
+        self.markdown = ""
+        self.set_markdown(markdown)
+
+    def set_markdown(self, markdown: str) -> None:
+        self.markdown = markdown
+        self.setText(markdown_html(markdown, self.font()))
 
 
 class AnswerWidget(QFrame):
@@ -168,14 +186,14 @@ class AnswerWidget(QFrame):
                 block = self._blocks[i]
                 if isinstance(segment, Code) and isinstance(block, CodeBlock):
                     block.set_code(segment.code, segment.lang)
-                elif isinstance(segment, Prose) and isinstance(block, QLabel):
-                    block.setText(segment.text)
+                elif isinstance(segment, Prose) and isinstance(block, ProseLabel):
+                    block.set_markdown(segment.text)
                 continue
             self._replace_from(i)
             block = (
                 CodeBlock(segment.code, segment.lang)
                 if isinstance(segment, Code)
-                else _prose_label(segment.text)
+                else ProseLabel(segment.text)
             )
             self._blocks.append(block)
             self._layout.addWidget(block)
@@ -192,8 +210,8 @@ class AnswerWidget(QFrame):
     def code_blocks(self) -> list[CodeBlock]:
         return [b for b in self._blocks if isinstance(b, CodeBlock)]
 
-    def prose_labels(self) -> list[QLabel]:
-        return [b for b in self._blocks if isinstance(b, QLabel)]
+    def prose_labels(self) -> list[ProseLabel]:
+        return [b for b in self._blocks if isinstance(b, ProseLabel)]
 
 
 class TurnWidget(QLabel):

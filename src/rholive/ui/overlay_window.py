@@ -8,7 +8,16 @@ one level meter per source and a status line. The window's methods are the Qt-si
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QColor, QKeySequence, QMouseEvent, QPainter, QPaintEvent, QShortcut
+from PySide6.QtGui import (
+    QCloseEvent,
+    QColor,
+    QGuiApplication,
+    QKeySequence,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QShortcut,
+)
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizeGrip, QToolButton, QVBoxLayout, QWidget
 
 from rholive.ui.overlay_settings import OverlaySettings
@@ -24,6 +33,17 @@ STATUS_COLOURS = {
     "paused": "#9aa3b2",
     "closed": "#eb5757",
 }
+
+
+# Thin dark scroll bars; the platform's default ones are light boxes on the dark overlay.
+SCROLLBARS = (
+    "QScrollBar:vertical { background: transparent; width: 8px; margin: 0; }"
+    "QScrollBar:horizontal { background: transparent; height: 8px; margin: 0; }"
+    "QScrollBar::handle { background: rgba(255,255,255,60); border-radius: 4px; min-height: 24px; min-width: 24px; }"
+    "QScrollBar::handle:hover { background: rgba(255,255,255,100); }"
+    "QScrollBar::add-line, QScrollBar::sub-line { width: 0; height: 0; }"
+    "QScrollBar::add-page, QScrollBar::sub-page { background: none; }"
+)
 
 
 def _button(text: str, tip: str) -> QToolButton:
@@ -52,6 +72,7 @@ class OverlayWindow(QWidget):
         self.settings = settings or OverlaySettings()
         self.controls = controls
         self.setAttribute(Qt.WidgetAttribute.WA_TranslucentBackground)
+        self.setStyleSheet(SCROLLBARS)
         self.setWindowTitle("rholive")
         self.resize(self.settings.width, self.settings.height)
         self._drag_from: QPoint | None = None
@@ -127,6 +148,13 @@ class OverlayWindow(QWidget):
             shortcut = QShortcut(QKeySequence(hotkey.qt_sequence()), self)
             shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
             shortcut.activated.connect(actions[action])
+
+    def place_top_right(self, margin: int = 24) -> None:
+        """Out of the way of what the copilot watches: the top right corner of the primary screen."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is not None:
+            area = screen.availableGeometry()
+            self.move(area.right() - self.width() - margin, area.top() + margin)
 
     def set_controls(self, controls: CopilotControls | None) -> None:
         self.controls = controls
