@@ -276,3 +276,25 @@ async def test_barge_in_withdraws_the_streaming_answer_and_hides_its_tail() -> N
         assert await copilot.wait_answers(copilot.answers + 1, SAFETY_S)  # the new turn is answered
         assert await finish(copilot, task) == 0
     assert view.answers[-1].startswith("I received an empty turn") or view.answers[-1].startswith("I saw")
+
+
+class FlakyPages(Pages):
+    """The X server hiccups: the 3rd and 4th grabs fail."""
+
+    def grab(self):  # type: ignore[no-untyped-def]
+        if self.grabs in (2, 3):
+            self.grabs += 1
+            raise RuntimeError("XGetImage() failed")
+        return super().grab()
+
+
+async def test_a_failing_capture_is_counted_reported_once_and_the_loop_goes_on() -> None:
+    pages, err = FlakyPages(), io.StringIO()
+    copilot = Copilot(Settings(), screen=screen_source(pages), view=RecordingView(), planner=eager(), err=err)
+    async with Emulator(EmulatorOptions()) as emu:
+        task = await start(copilot, emu)
+        await until(lambda: copilot.skipped["unchanged"] >= 2, "frames after the failures")
+        assert await finish(copilot, task) == 0
+    assert copilot.skipped["capture_error"] == 2
+    notes = [line for line in err.getvalue().splitlines() if "screen capture failed" in line]
+    assert len(notes) == 1 and "XGetImage() failed" in notes[0]

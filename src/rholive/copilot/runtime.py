@@ -170,7 +170,13 @@ class Copilot:
                 helpers.append(
                     asyncio.create_task(
                         self.screen.run(
-                            self._on_frame, self._on_skip, clock=self.clock, paused=lambda: not self.listening
+                            self._on_frame,
+                            self._on_skip,
+                            clock=self.clock,
+                            paused=lambda: not self.listening,
+                            on_error=lambda message: self._note(
+                                f"screen capture failed ({message}); retrying"
+                            ),
                         )
                     )
                 )

@@ -129,8 +129,10 @@ class ScreenSource:
         *,
         clock: Callable[[], float],
         paused: Callable[[], bool] = lambda: False,
+        on_error: Callable[[str], None] | None = None,
     ) -> None:
-        """Sample until cancelled. A failing capture is counted and reported once per kind; the loop goes on."""
+        """Sample until cancelled. A failing capture is counted (skip reason `capture_error`) and reported
+        through `on_error` once per kind of failure; the loop goes on."""
         period = 1.0 / self.config.sample_hz
         next_t = clock()
         while True:
@@ -141,6 +143,8 @@ class ScreenSource:
                 except Exception as exc:  # e.g. the X server went away for a moment
                     message = f"{type(exc).__name__}: {exc}"
                     self.failures[message] += 1
+                    if self.failures[message] == 1 and on_error is not None:
+                        on_error(message)
                     on_skip("capture_error")
                 else:
                     if isinstance(result, ScreenFrame):
