@@ -298,3 +298,54 @@ async def test_a_failing_capture_is_counted_reported_once_and_the_loop_goes_on()
     assert copilot.skipped["capture_error"] == 2
     notes = [line for line in err.getvalue().splitlines() if "screen capture failed" in line]
     assert len(notes) == 1 and "XGetImage() failed" in notes[0]
+
+
+class RecordingSpeaker:
+    """A speaker that keeps what it was given (a list in memory is a sink)."""
+
+    def __init__(self) -> None:
+        self.played = bytearray()
+        self.flushes = 0
+        self.replies = 0
+        self.on_played = None
+
+    def feed(self, pcm: bytes) -> None:
+        self.played += pcm
+
+    def flush(self) -> None:
+        self.flushes += 1
+
+    def end_of_reply(self) -> None:
+        self.replies += 1
+
+
+FIRST_SILENT = """
+rules:
+  - turn: 1
+    nothing: true
+default:
+  echo: true
+"""
+
+
+async def test_a_spoken_nothing_is_never_played(tmp_path: Path) -> None:
+    """AUDIO modality: the emulator speaks `<nothing>` (espeak); its audio waits for the transcript, is dropped."""
+    brain = tmp_path / "first_silent.yaml"
+    brain.write_text(FIRST_SILENT)
+    pages, view, speaker = Pages(), RecordingView(), RecordingSpeaker()
+    copilot = Copilot(
+        Settings(modality="audio"),
+        screen=screen_source(pages),
+        view=view,
+        speaker=speaker,  # type: ignore[arg-type]
+        planner=eager(),
+    )
+    async with Emulator(EmulatorOptions(brain=f"script:{brain}")) as emu:
+        task = await start(copilot, emu)
+        assert await copilot.wait_answers(1, SAFETY_S)
+        assert copilot.withheld == 1 and copilot.unspoken_bytes > 0 and len(speaker.played) == 0
+        pages.show(1)
+        assert await copilot.wait_answers(2, SAFETY_S)
+        assert await finish(copilot, task) == 0
+    assert len(speaker.played) > 0 and speaker.replies == 2  # the second reply was spoken
+    assert view.answers == [view.answers[0]] and view.answers[0].startswith("I saw 1 video frame")

@@ -22,7 +22,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, TextIO
 
 from rholive.audio.echo_guard import GuardedMic
@@ -45,6 +45,8 @@ from rholive.voice_run import Source
 
 TICK_S = 0.5  # how often the planner is asked whether a proactive screen turn is due
 LEVEL_EVERY_S = 0.1  # audio meters: about 10 updates a second per source
+# A spoken reply is held until its transcript shows it is not `<nothing>`, at most this much (2 s at 24 kHz).
+HOLD_AUDIO_BYTES = 2 * 24000 * 2
 # contextWindowCompression: without it the service ends audio+video sessions after 2 minutes. A sliding
 # window from ~32k tokens down to ~16k keeps a couple of minutes of screen + speech (a frame is 258 tokens).
 COMPRESSION_TRIGGER_TOKENS = 32_000
@@ -79,6 +81,9 @@ class _Reply:
     turn_id: int | None
     shown: str = ""
     withdrawn: bool = False
+    held_audio: list[bytes] = field(default_factory=list)  # spoken reply waiting for its transcript
+    held_bytes: int = 0
+    audio_open: bool = False  # the spoken reply plays as it comes
 
 
 class Copilot:
@@ -130,6 +135,7 @@ class Copilot:
         self.screen_turns = 0
         self.answers = 0  # replies complete (turnComplete), shown or not
         self.withheld = 0  # replies that meant nothing to show
+        self.unspoken_bytes = 0  # audio of `<nothing>` replies, never played
         self.closed: ev.Closed | None = None
         self.lost: list[str] = []
         self.skipped: Counter[str] = Counter()
@@ -413,13 +419,11 @@ class Copilot:
             case ev.TextPart(text=text, thought=False) | ev.OutputTranscription(text=text):
                 await self._answer_text(text, now)
             case ev.AudioChunk(data=data):
-                await self._reply_started(now)
-                if self.speaker is not None and not (self._reply and self._reply.withdrawn):
-                    self.speaker.feed(data)
+                self._play((await self._reply_started(now)), data)
             case ev.TurnComplete():
+                self._finish_reply()
                 if self.speaker is not None:
                     self.speaker.end_of_reply()
-                self._finish_reply()
                 self.answers += 1
                 await self.wire.perform(self.planner.reply_finished(now))
                 self._status_idle()
@@ -479,6 +483,27 @@ class Copilot:
         if shown and not reply.withdrawn:
             reply.shown += shown
             self.view.answer_delta(shown)
+        if reply.filter.released:
+            self._release_audio(reply)
+
+    def _play(self, reply: _Reply, pcm: bytes) -> None:
+        """Spoken replies: held back (up to HOLD_AUDIO_BYTES) until the transcript shows it is not `<nothing>`."""
+        if self.speaker is None or reply.withdrawn:
+            return
+        if reply.audio_open:
+            self.speaker.feed(pcm)
+            return
+        reply.held_audio.append(pcm)
+        reply.held_bytes += len(pcm)
+        if reply.filter.released or reply.held_bytes > HOLD_AUDIO_BYTES:
+            self._release_audio(reply)  # no transcript (yet) to judge by: waiting longer would only lag
+
+    def _release_audio(self, reply: _Reply) -> None:
+        reply.audio_open = True
+        held, reply.held_audio = reply.held_audio, []
+        if self.speaker is not None and not reply.withdrawn:
+            for pcm in held:
+                self.speaker.feed(pcm)
 
     def _finish_reply(self) -> None:
         reply, self._reply = self._reply, None
@@ -489,6 +514,8 @@ class Copilot:
             return
         if rest is None:
             self.withheld += 1
+            self.unspoken_bytes += reply.held_bytes if not reply.audio_open else 0
+            reply.held_audio = []  # a spoken `<nothing>` is never played
             self.view.answer_done(False)
             if self.trace is not None:
                 self.trace.answer(None)
@@ -496,6 +523,7 @@ class Copilot:
         if rest:
             reply.shown += rest
             self.view.answer_delta(rest)
+        self._release_audio(reply)
         self.view.answer_done(True)
         if self.store is not None and self.session_id is not None:
             self.store.add_answer(self.session_id, turn_id=reply.turn_id, text=reply.shown, at=time.time())
