@@ -348,3 +348,19 @@ def test_the_history_follows_new_content_unless_scrolled_up(app: QApplication, w
     view.answer_delta("more\n\n" * 5)
     settle(app)
     assert bar.value() == bar.maximum()
+
+
+def test_without_their_global_hotkeys_hide_and_click_through_are_off(
+    app: QApplication, window: OverlayWindow
+) -> None:
+    # A hidden or click-through window gets no input: only the global hotkey could undo it.
+    window.set_global_hotkeys({"ask_now", "toggle_listening"})
+    assert not window.hide_button.isEnabled() and not window.through_button.isEnabled()
+    window.toggle_visible()
+    window.toggle_click_through()
+    assert window.isVisible() and not window.click_through()
+    window.set_global_hotkeys({"toggle_visible", "toggle_click_through"})
+    window.toggle_click_through()
+    assert window.click_through()
+    window.toggle_visible()
+    assert not window.isVisible()

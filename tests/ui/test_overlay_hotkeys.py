@@ -143,6 +143,7 @@ def test_a_key_another_program_holds_is_reported_and_the_rest_work(xvfb: XServer
     try:
         hotkeys.start()
         assert hotkeys.failed == {"toggle_visible": "Ctrl+Alt+H is already taken by another program"}
+        assert hotkeys.grabbed() == ["ask_now", "toggle_listening", "toggle_click_through"]
         press(xvfb, "ctrl+alt+t")
         assert recorder.wait_for(1) == ["toggle_click_through"]
     finally:

@@ -130,7 +130,9 @@ def test_without_an_x_display_hotkeys_are_off_with_one_note(monkeypatch: pytest.
         return 0
 
     assert run_with_overlay(main) == 0
-    assert "global hotkeys off: no X display" in seen["view"].window.status_text()
+    window = seen["view"].window
+    assert "global hotkeys off: no X display" in window.status_text()
+    assert not window.hide_button.isEnabled()  # nothing could show it again
 
 
 def test_overlay_available_says_why_not(monkeypatch: pytest.MonkeyPatch) -> None:

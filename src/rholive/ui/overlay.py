@@ -23,7 +23,10 @@ Use from `rholive run`::
 - Global hotkeys are grabbed on X11 (`OverlaySettings.hotkeys`, defaults ctrl+alt+space ask now,
   ctrl+alt+p pause/resume, ctrl+alt+h hide/show, ctrl+alt+t click-through). Where that cannot work (Wayland,
   a key another program holds) one warning is logged and shown in the window; the same keys still work as
-  in-window shortcuts while the overlay has focus.
+  in-window shortcuts while the overlay has focus, and Hide / Click-through are off (only their global hotkey
+  could undo them).
+- Settings: `OverlaySettings(width, height, opacity, history_limit, typing_effect_ms=0, sources, hotkeys,
+  global_hotkeys)`, or `OverlaySettings.from_mapping(config["overlay"])` with an `[overlay.hotkeys]` table.
 
 `overlay_available() -> str | None`: None when the overlay can run here, else the reason it cannot (PySide6
 not installed or not loadable, no display). It imports no Qt module on the failure paths that it can detect

@@ -214,6 +214,10 @@ class GlobalHotkeys:
                     root.ungrab_key(keycode, mask | lock)
             disp.close()
 
+    def grabbed(self) -> list[str]:
+        """The actions whose keys are held (after `start`)."""
+        return [action for action in self._bindings if action not in self.failed] if self._thread else []
+
     def stop(self) -> None:
         if self._thread is None:
             return

@@ -150,6 +150,7 @@ def run_with_overlay(
     pulse.start(200)
 
     hotkeys = _start_hotkeys(settings, view)
+    window.set_global_hotkeys(set(hotkeys.grabbed()) if hotkeys is not None else set())
     window.place_top_right()
     window.show()
     runtime.start()

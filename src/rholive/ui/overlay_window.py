@@ -80,6 +80,8 @@ class OverlayWindow(QWidget):
         self._frames = (0, 0)
         self._tokens = 0
         self._note = ""
+        # Hide / click-through are allowed until the runner says their global hotkeys are missing.
+        self._undoable = {"toggle_visible": True, "toggle_click_through": True}
         self._pending = ""  # typing effect: text received but not yet revealed
         self._typing = QTimer(self)
         self._typing.timeout.connect(self._reveal_one)
@@ -108,8 +110,8 @@ class OverlayWindow(QWidget):
         self.close_button = _button("×", "close the overlay and stop")
         self.ask_button.clicked.connect(self.ask_now)
         self.pause_button.clicked.connect(self.toggle_listening)
-        self.through_button.clicked.connect(lambda: self.set_click_through(self.through_button.isChecked()))
-        self.hide_button.clicked.connect(self.hide)
+        self.through_button.clicked.connect(self.toggle_click_through)
+        self.hide_button.clicked.connect(self.toggle_visible)
         self.close_button.clicked.connect(self.close)
         for b in (
             self.ask_button,
@@ -178,9 +180,27 @@ class OverlayWindow(QWidget):
             self.pause_button.setText("Pause" if listening else "Resume")
 
     def toggle_visible(self) -> None:
+        if self.isVisible() and not self._undoable["toggle_visible"]:
+            return  # hidden, nothing could bring it back
         self.setVisible(not self.isVisible())
 
+    def set_global_hotkeys(self, grabbed: set[str]) -> None:
+        """Which global hotkeys work. Hiding and click-through can only be undone by theirs (a hidden or
+        click-through window gets no input), so without it their buttons and shortcuts are off."""
+        keys = self.settings.hotkeys
+        for action, button, spec in (
+            ("toggle_visible", self.hide_button, keys.toggle_visible),
+            ("toggle_click_through", self.through_button, keys.toggle_click_through),
+        ):
+            ok = action in grabbed
+            self._undoable[action] = ok
+            button.setEnabled(ok)
+            if not ok:
+                button.setToolTip(f"off: needs its global hotkey ({spec or 'none set'}) to be undone")
+
     def toggle_click_through(self) -> None:
+        if not self.click_through() and not self._undoable["toggle_click_through"]:
+            return  # nothing could turn it off again
         self.set_click_through(not self.click_through())
 
     def click_through(self) -> bool:
