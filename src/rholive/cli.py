@@ -174,6 +174,28 @@ def run(
     no_mic: Annotated[bool, typer.Option("--no-mic", help="Do not capture the microphone.")] = False,
     no_system: Annotated[bool, typer.Option("--no-system", help="Do not capture system audio.")] = False,
     output: Annotated[str | None, typer.Option("--output", help="Speaker for spoken replies.")] = None,
+    monitor: Annotated[int, typer.Option("--monitor", help="Monitor to watch (1 = primary).")] = 1,
+    region: Annotated[
+        str | None, typer.Option("--region", help="Watch only this part of the screen: X,Y,W,H in pixels.")
+    ] = None,
+    max_fps: Annotated[
+        float, typer.Option("--max-fps", help="Screen frames sent per second, at most.")
+    ] = 1.0,
+    max_edge: Annotated[
+        int, typer.Option("--max-edge", help="Long edge of a sent frame, at most (px); sets mediaResolution.")
+    ] = 1024,
+    persona: Annotated[
+        str | None, typer.Option("--persona", help="A persona preset (default: the silent helper).")
+    ] = None,
+    proactive_interval: Annotated[
+        float | None,
+        typer.Option(
+            "--proactive-interval", help="Seconds between two screen turns the copilot starts itself."
+        ),
+    ] = None,
+    terminal: Annotated[
+        bool, typer.Option("--terminal", help="The terminal view even when the overlay is available.")
+    ] = False,
     base_url: BaseUrl = None,
     api_key: ApiKey = None,
     model: Model = None,
@@ -183,24 +205,33 @@ def run(
     json_mode: JsonMode = False,
     turns: Turns = "client",
 ) -> None:
-    """The copilot: microphone (me) and system audio (them) into one Live session; replies shown (and spoken)."""
-    from rholive import voice_run
+    """The copilot: microphone (me), system audio (them) and the screen into one Live session; answers in the
+    overlay or the terminal (and spoken with --modality audio)."""
+    from rholive.copilot import launch
+    from rholive.copilot.screen_source import ScreenConfig
+    from rholive.screen import Region
 
     mode = _turn_mode(turns)
-    if not no_screen:
-        print("rholive: screen capture is not built yet; running audio only", file=sys.stderr)
     settings = _endpoint_settings(base_url, api_key, model, api_version, ca_file, modality)
-    code = _guard(
-        lambda: voice_run.main(
-            settings,
-            mic=None if no_mic else (mic or ""),
-            system=None if no_system else (system or ""),
-            output=output,
-            json_mode=json_mode,
-            turns=mode,
-        )
+
+    def screen_config() -> ScreenConfig | None:
+        if no_screen:
+            return None
+        area = Region.parse(region) if region else None
+        return ScreenConfig(monitor=monitor, region=area, max_fps=max_fps, max_edge=max_edge)
+
+    options = launch.RunOptions(
+        mic=None if no_mic else (mic or ""),
+        system=None if no_system else (system or ""),
+        output=output,
+        json_mode=json_mode,
+        turns=mode,
+        screen=_guard(screen_config),
+        persona=persona,
+        proactive_interval_s=proactive_interval,
+        terminal=terminal,
     )
-    raise typer.Exit(code)
+    raise typer.Exit(_guard(lambda: launch.main(settings, options)))
 
 
 @app.command()
