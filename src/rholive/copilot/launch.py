@@ -19,7 +19,7 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any
 
-from rholive.audio.devices import Capture
+from rholive.audio.devices import Capture, find_device
 from rholive.audio.playback import Speaker
 from rholive.config import Settings
 from rholive.connect import open_endpoint
@@ -30,6 +30,7 @@ from rholive.copilot.runtime import Controls, Copilot
 from rholive.copilot.screen_source import ScreenConfig, ScreenSource
 from rholive.copilot.store import TranscriptStore, default_path
 from rholive.replay import TurnMode
+from rholive.screen import check_display
 from rholive.ui.view import CopilotView
 from rholive.voice_run import Source, open_sources, run_voice
 
@@ -145,6 +146,7 @@ def main(settings: Settings, options: RunOptions) -> int:
                 turns="server",
             )
         )
+    _preflight(settings, options)
     controls = Controls()
     if options.json_mode:
         printer = CopilotPrinter(sys.stdout, sys.stderr, json_mode=True)
@@ -161,6 +163,18 @@ def main(settings: Settings, options: RunOptions) -> int:
             return run_with_overlay(in_overlay, controls=controls)
         print(f"rholive: terminal view: {why_not}", file=sys.stderr)
     return asyncio.run(_terminal(settings, options, controls))
+
+
+def _preflight(settings: Settings, options: RunOptions) -> None:
+    """A bad setting, or what the machine lacks (a display to capture, a sound server, a device), is one error
+    line before any interface starts, not after a view has drawn itself."""
+    _persona(options.persona, settings)
+    if options.screen is not None and sys.platform.startswith("linux"):
+        check_display()
+    if options.mic is not None:
+        find_device(options.mic or None, "me")
+    if options.system is not None:
+        find_device(options.system or None, "them")
 
 
 def _qt_fails() -> str | None:
