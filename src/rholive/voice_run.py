@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -210,15 +210,20 @@ class VoiceRun:
             self._note(f"mixdown dropped late audio (samples): {dropped}")
 
     def _ended(self, src: Source) -> None:
-        reason = getattr(src.stream, "end_reason", None)
-        if reason in (None, "stopped", "end_of_file") or self.stop.is_set():
-            return
-        detail = getattr(src.stream, "end_detail", "") or f"{src.name}: {reason}"
-        self.lost.append(detail)
-        self._note(f"{src.label}: {detail}; its turn (if any) ended with stream_end")
+        record_loss(src, self.stop.is_set(), self.lost, self._note)
 
     def _note(self, text: str) -> None:
         print(f"rholive: {text}", file=self.err, flush=True)
+
+
+def record_loss(src: Source, stopping: bool, lost: list[str], note: Callable[[str], None]) -> None:
+    """A source that ended on its own (not stopped, not the end of a file) is a loss: one line, kept."""
+    reason = getattr(src.stream, "end_reason", None)
+    if reason in (None, "stopped", "end_of_file") or stopping:
+        return
+    detail = getattr(src.stream, "end_detail", "") or f"{src.name}: {reason}"
+    lost.append(detail)
+    note(f"{src.label}: {detail}; its turn (if any) ended with stream_end")
 
 
 def open_sources(mic: str | None, system: str | None) -> list[Capture]:

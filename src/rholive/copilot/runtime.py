@@ -39,9 +39,9 @@ from rholive.copilot.turn_stream import Audio, End, Start, TurnStream, WireActio
 from rholive.copilot.turn_wire import TurnWire
 from rholive.live import Endpoint, LiveSession, SetupConfig
 from rholive.live import events as ev
-from rholive.replay import ANSWER_TIMEOUT_S, voice_setup
+from rholive.replay import ANSWER_TIMEOUT_S, voice_setup, wait_until
 from rholive.ui.view import CopilotView
-from rholive.voice_run import Source
+from rholive.voice_run import Source, record_loss
 
 TICK_S = 0.5  # how often the planner is asked whether a proactive screen turn is due
 LEVEL_EVERY_S = 0.1  # audio meters: about 10 updates a second per source
@@ -228,15 +228,7 @@ class Copilot:
 
     async def wait_answers(self, count: int, limit_s: float = ANSWER_TIMEOUT_S) -> bool:
         """Until `count` replies completed (True) or the session closed / the limit passed (False)."""
-
-        async def reached() -> None:
-            async with self._changed:
-                await self._changed.wait_for(lambda: self.answers >= count or self.closed is not None)
-
-        try:
-            await asyncio.wait_for(reached(), limit_s)
-        except TimeoutError:
-            return False
+        await wait_until(self._changed, lambda: self.answers >= count or self.closed is not None, limit_s)
         return self.answers >= count
 
     def _note(self, text: str) -> None:
@@ -318,12 +310,7 @@ class Copilot:
                     self._turn_sent()
 
     def _ended(self, src: Source) -> None:
-        reason = getattr(src.stream, "end_reason", None)
-        if reason in (None, "stopped", "end_of_file") or self.stop.is_set():
-            return
-        detail = getattr(src.stream, "end_detail", "") or f"{src.name}: {reason}"
-        self.lost.append(detail)
-        self._note(f"{src.label}: {detail}; its turn (if any) ended with stream_end")
+        record_loss(src, self.stop.is_set(), self.lost, self._note)
 
     # ------------------------------------------------------------------ screen
 
