@@ -1,8 +1,16 @@
 """Screen pipeline cost: capture, gate, resize, encode per frame; bytes per frame; frames sent per minute.
 
-Baseline in the same run: the seed's approach (hash of every 1000th byte to detect duplicates, every
-non-duplicate frame sent at full resolution as JPEG quality 75 with Pillow, or simplejpeg if Pillow is absent).
-Capture is timed on a real Xvfb when installed; gate/resize/encode use synthetic text frames.
+Baselines in the same run:
+- the seed's approach (hash of every 1000th byte to detect duplicates, every non-duplicate frame sent at full
+  resolution as JPEG quality 75 with Pillow);
+- the previous rholive implementation of the box resize and the gate thumbnail (numpy strided block sums, an
+  integer divide), kept below as `old_numpy_*`, against today's (Pillow `Image.reduce`), and the other
+  candidates that were measured to pick it.
+
+Every figure in ms is CPU time of this process (time.process_time, median of REPEAT runs): the machine is
+shared, and wall-clock time would include other people's work. Capture CPU is this process's side only (the X
+server's copy is not counted). Capture is timed on a real Xvfb when installed; gate/resize/encode use
+synthetic text frames. Results also go to benchmarks/results/screen_pipeline.json.
 
     uv run python benchmarks/screen_pipeline.py
 """
@@ -10,17 +18,24 @@ Capture is timed on a real Xvfb when installed; gate/resize/encode use synthetic
 from __future__ import annotations
 
 import hashlib
+import io
 import itertools
+import json
 import os
+import platform
 import shutil
 import statistics
 import subprocess
 import time
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from unittest import mock
 
 import numpy as np
-import simplejpeg
+from PIL import Image
 
+import rholive.screen.gate as gate_module
 from rholive.screen import (
     FrameGate,
     GateConfig,
@@ -29,14 +44,12 @@ from rholive.screen import (
     media_resolution_for,
     resize_long_edge,
 )
-
-try:
-    from PIL import Image
-except ImportError:  # the baseline then uses simplejpeg at full resolution
-    Image = None
+from rholive.screen.encode import shrink_factor
+from rholive.screen.gate import thumbnail
 
 SIZES = [(1920, 1080), (3840, 2160)]
 REPEAT = 15
+RESULTS = Path(__file__).resolve().parent / "results" / "screen_pipeline.json"
 
 
 def text_frame(w: int, h: int, seed: int) -> np.ndarray:
@@ -56,12 +69,79 @@ def text_frame(w: int, h: int, seed: int) -> np.ndarray:
 
 
 def ms(fn: Callable[[], object], repeat: int = REPEAT) -> float:
+    """Median CPU milliseconds of this process per call."""
+    fn()  # warm-up (first-touch page faults, lazy imports)
     times = []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start = time.process_time()
         fn()
-        times.append((time.perf_counter() - start) * 1000)
+        times.append((time.process_time() - start) * 1000)
     return statistics.median(times)
+
+
+# ------------------------------------------------------------ the previous implementation (baseline)
+
+
+def old_numpy_block_sums(frame: np.ndarray, k: int) -> np.ndarray:
+    """rholive's block sums before Pillow: k strided adds per axis (uint16 rows, then uint32 columns)."""
+    oh, ow, c = frame.shape[0] // k, frame.shape[1] // k, frame.shape[2]
+    crop = frame[: oh * k, : ow * k]
+    acc = np.uint16 if k * k * 255 < 65536 else np.uint32
+    rows = crop[0::k].astype(acc)
+    for i in range(1, k):
+        rows += crop[i::k]
+    cols = rows.reshape(oh, ow, k, c)
+    out = cols[:, :, 0].astype(np.uint32)
+    for j in range(1, k):
+        out += cols[:, :, j]
+    return out
+
+
+def old_numpy_resize(frame: np.ndarray, max_edge: int = 1024) -> np.ndarray:
+    """rholive's resize_long_edge before Pillow: block sums, then a rounded integer divide."""
+    k = shrink_factor(frame.shape[1], frame.shape[0], max_edge)
+    if k == 1:
+        return np.ascontiguousarray(frame)
+    sums = old_numpy_block_sums(frame, k)
+    return ((sums + (k * k) // 2) // (k * k)).astype(np.uint8)
+
+
+def old_numpy_thumbnail(frame: np.ndarray, block: int) -> np.ndarray:
+    """The gate's thumbnail before Pillow: grey of the exact block sums, in float64."""
+    sums = old_numpy_block_sums(frame, block)
+    b, g, r = sums[..., 0], sums[..., 1], sums[..., 2]
+    return ((0.114 * b + 0.587 * g + 0.299 * r) / (block * block)).astype(np.float32)
+
+
+# ------------------------------------------------------------ other candidates measured (not used)
+
+
+def numpy_uint16_resize(frame: np.ndarray, max_edge: int = 1024) -> np.ndarray:
+    """numpy done tighter: uint16 accumulation throughout, in-place rounding and a shift when k*k is 4."""
+    k = shrink_factor(frame.shape[1], frame.shape[0], max_edge)
+    oh, ow = frame.shape[0] // k, frame.shape[1] // k
+    crop = frame[: oh * k, : ow * k]
+    rows = crop[0::k].astype(np.uint16)  # k*k*255 < 65536 up to k = 16
+    for i in range(1, k):
+        rows += crop[i::k]
+    cols = rows.reshape(oh, ow, k, frame.shape[2])
+    out = cols[:, :, 0].copy()
+    for j in range(1, k):
+        out += cols[:, :, j]
+    out += (k * k) // 2
+    if k == 2:
+        out >>= 2
+    else:
+        out //= k * k
+    return out.astype(np.uint8)
+
+
+def pillow_box_resize_exact(frame: np.ndarray, max_edge: int = 1024) -> np.ndarray:
+    """A non-integer target (1920 -> 1024 exactly) with Pillow's BOX filter."""
+    h, w, _ = frame.shape
+    scale = max_edge / max(w, h)
+    image = Image.frombuffer("RGBX", (w, h), frame, "raw", "RGBX", 0, 1)
+    return np.asarray(image.resize((round(w * scale), round(h * scale)), Image.Resampling.BOX))
 
 
 def seed_key(frame: np.ndarray) -> str:
@@ -69,14 +149,10 @@ def seed_key(frame: np.ndarray) -> str:
 
 
 def seed_jpeg(frame: np.ndarray) -> bytes:
-    if Image is not None:
-        import io
-
-        img = Image.frombuffer("RGBA", (frame.shape[1], frame.shape[0]), frame.tobytes(), "raw", "BGRA", 0, 1)
-        out = io.BytesIO()
-        img.convert("RGB").save(out, "JPEG", quality=75)
-        return out.getvalue()
-    return simplejpeg.encode_jpeg(np.ascontiguousarray(frame), quality=75, colorspace="BGRA")
+    img = Image.frombuffer("RGBA", (frame.shape[1], frame.shape[0]), frame.tobytes(), "raw", "BGRA", 0, 1)
+    out = io.BytesIO()
+    img.convert("RGB").save(out, "JPEG", quality=75)
+    return out.getvalue()
 
 
 def capture_ms(w: int, h: int) -> str:
@@ -105,7 +181,7 @@ def capture_ms(w: int, h: int) -> str:
             os.environ.pop("DISPLAY")
         else:
             os.environ["DISPLAY"] = old
-        return f"{value:.1f} (Xvfb)"
+        return f"{value:.1f}"
     finally:
         proc.terminate()
         proc.wait()
@@ -141,37 +217,116 @@ def sends_per_minute(frames: list[np.ndarray], fps: float) -> tuple[int, int]:
     return ours, seed
 
 
-def size_row(w: int, h: int) -> None:
+def size_row(w: int, h: int) -> dict[str, Any]:
     a, b = text_frame(w, h, 1), text_frame(w, h, 2)
-    gate = FrameGate()
-    gate.decide(a, 0.0)
-    t = [0.0]
 
-    def step() -> None:
-        t[0] += 0.1
-        gate.decide(b if int(t[0] * 10) % 2 else a, t[0])
+    def gate_step(gate: FrameGate) -> Callable[[], None]:
+        gate.decide(a, 0.0)
+        t = [0.0]
+
+        def step() -> None:
+            t[0] += 0.1
+            gate.decide(b if int(t[0] * 10) % 2 else a, t[0])
+
+        return step
 
     small = resize_long_edge(a)
+    old_small = old_numpy_resize(a)
     jpeg = encode_jpeg(small)
     seed = seed_jpeg(a)
-    print(
-        f"| {w}x{h} | {capture_ms(w, h)} | {ms(step):.1f} | {ms(lambda: resize_long_edge(a)):.1f} | "
-        f"{ms(lambda: encode_jpeg(small)):.1f} | {len(jpeg)} ({small.shape[1]}x{small.shape[0]}) | "
-        f"{ms(lambda: seed_key(a)):.2f} | {ms(lambda: seed_jpeg(a), 5):.1f} | {len(seed)} |"
+    gate_ms = ms(gate_step(FrameGate()))
+    with mock.patch.object(gate_module, "thumbnail", old_numpy_thumbnail):
+        old_gate_ms = ms(gate_step(FrameGate()))
+    row = {
+        "size": f"{w}x{h}",
+        "capture_ms": capture_ms(w, h),
+        "gate_ms": gate_ms,
+        "resize_ms": ms(lambda: resize_long_edge(a)),
+        "encode_ms": ms(lambda: encode_jpeg(small)),
+        "bytes_per_frame": len(jpeg),
+        "out_size": f"{small.shape[1]}x{small.shape[0]}",
+        "seed_hash_ms": ms(lambda: seed_key(a)),
+        "seed_encode_ms": ms(lambda: seed_jpeg(a), 5),
+        "seed_bytes_per_frame": len(seed),
+        "old_numpy_gate_ms": old_gate_ms,
+        "old_numpy_resize_ms": ms(lambda: old_numpy_resize(a)),
+        "thumbnail_ms": ms(lambda: thumbnail(a, 8)),
+        "old_numpy_thumbnail_ms": ms(lambda: old_numpy_thumbnail(a, 8)),
+        "resize_max_diff_vs_old": int(np.abs(small.astype(np.int16) - old_small).max()),
+        "thumbnail_max_diff_vs_old": float(np.abs(thumbnail(a, 8) - old_numpy_thumbnail(a, 8)).max()),
+        "candidates_resize_ms": {
+            "numpy uint16 + shift": ms(lambda: numpy_uint16_resize(a)),
+            "Pillow reduce (used)": ms(lambda: resize_long_edge(a)),
+            "Pillow BOX to exactly 1024 px": ms(lambda: pillow_box_resize_exact(a)),
+        },
+    }
+    # CPU per second with the screen changing every second: 2 gate samples + 1 resize and encode.
+    row["screen_cpu_pct"] = (2 * row["gate_ms"] + row["resize_ms"] + row["encode_ms"]) / 10
+    row["old_numpy_screen_cpu_pct"] = (
+        2 * row["old_numpy_gate_ms"] + row["old_numpy_resize_ms"] + row["encode_ms"]
+    ) / 10
+    return row
+
+
+def main_table(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "| size | capture ms (Xvfb) | gate ms | resize ms | encode ms | bytes/frame | seed encode ms | seed bytes/frame |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['size']} | {r['capture_ms']} | {r['gate_ms']:.1f} | {r['resize_ms']:.1f} | {r['encode_ms']:.1f} | "
+            f"{r['bytes_per_frame']:,} | {r['seed_encode_ms']:.1f} | {r['seed_bytes_per_frame']:,} |"
+        )
+    for r in rows:
+        lines.append(
+            f"| {r['size']}, old numpy resize + thumbnail | {r['capture_ms']} | {r['old_numpy_gate_ms']:.1f} | "
+            f"{r['old_numpy_resize_ms']:.1f} | {r['encode_ms']:.1f} | {r['bytes_per_frame']:,} | "
+            f"{r['seed_encode_ms']:.1f} | {r['seed_bytes_per_frame']:,} |"
+        )
+    return "\n".join(lines)
+
+
+def old_vs_new_table(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "| size | resize ms, old numpy → Pillow | thumbnail ms, old → new | gate ms, old → new "
+        "| screen CPU at 1 change/s (% of a core), old → new | max diff vs old (resize / thumbnail, grey levels) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['size']} | {r['old_numpy_resize_ms']:.1f} → {r['resize_ms']:.1f} "
+            f"| {r['old_numpy_thumbnail_ms']:.1f} → {r['thumbnail_ms']:.1f} "
+            f"| {r['old_numpy_gate_ms']:.1f} → {r['gate_ms']:.1f} "
+            f"| {r['old_numpy_screen_cpu_pct']:.1f} → {r['screen_cpu_pct']:.1f} "
+            f"| {r['resize_max_diff_vs_old']} / {r['thumbnail_max_diff_vs_old']:.2f} |"
+        )
+    lines += ["", "| resize candidate, CPU ms | " + " | ".join(r["size"] for r in rows) + " |"]
+    lines.append("|---|" + "---|" * len(rows))
+    lines.append(
+        "| old numpy block sums | " + " | ".join(f"{r['old_numpy_resize_ms']:.1f}" for r in rows) + " |"
     )
+    for name in rows[0]["candidates_resize_ms"]:
+        lines.append(
+            f"| {name} | " + " | ".join(f"{r['candidates_resize_ms'][name]:.1f}" for r in rows) + " |"
+        )
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    lines = Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []
+    model = next(
+        (x.split(":", 1)[1].strip() for x in lines if x.startswith("model name")), platform.processor()
+    )
+    return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def main() -> None:
-    print(
-        f"baseline JPEG encoder: {'Pillow' if Image is not None else 'simplejpeg (Pillow not installed)'}\n"
-    )
-    print(
-        "| size | capture ms | gate ms | resize ms | encode ms | bytes/frame | seed hash ms | seed encode ms | seed bytes/frame |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|")
-    for w, h in SIZES:
-        size_row(w, h)
+    print(f"machine: {machine()}; CPU ms of this process, medians; seed JPEG encoder: Pillow\n")
+    rows = [size_row(w, h) for w, h in SIZES]
+    print(main_table(rows))
     print(f"\nresize limit 1024 px -> mediaResolution {media_resolution_for(1024)}; our JPEG quality 80\n")
+    print(old_vs_new_table(rows))
     fps = 2.0
     w, h = 1920, 1080
     static = [text_frame(w, h, 1)] * int(60 * fps)
@@ -181,16 +336,29 @@ def main() -> None:
         x, y = 100 + (i * 37) % 1600, 100 + (i * 23) % 800
         f[y : y + 19, x : x + 12, :3] = 0  # a cursor wandering around
         from_cursor.append(f)
-    print(f"frames sent per minute (1920x1080, sampled at {fps:g} frame/s, max_fps 1)\n")
-    print("| scene | ours | seed |")
-    print("|---|---|---|")
+    print(f"\nframes sent per minute (1920x1080, sampled at {fps:g} frame/s, max_fps 1)\n")
+    print("| scene | ours | ours, old numpy thumbnail | seed |")
+    print("|---|---|---|---|")
+    scenes: dict[str, dict[str, int]] = {}
     for name, frames in [
         ("static screen", static),
         ("static screen, cursor moving", from_cursor),
         ("typing in an editor (5 chars/s)", typing_frames(w, h, 60, fps)),
     ]:
         ours, seed = sends_per_minute(frames, fps)
-        print(f"| {name} | {ours} | {seed} |")
+        with mock.patch.object(gate_module, "thumbnail", old_numpy_thumbnail):
+            old, _ = sends_per_minute(frames, fps)
+        scenes[name] = {"ours": ours, "ours_old_numpy_thumbnail": old, "seed": seed}
+        print(f"| {name} | {ours} | {old} | {seed} |")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    report = {
+        "machine": machine(),
+        "method": "CPU time of this process (time.process_time), median of "
+        f"{REPEAT} runs (seed encode: 5); the machine was shared with other work",
+        "sizes": rows,
+        "sends_per_minute": scenes,
+    }
+    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
 
 
 if __name__ == "__main__":

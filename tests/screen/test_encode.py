@@ -5,7 +5,14 @@ import pytest
 import simplejpeg
 from frames import page
 
-from rholive.screen.encode import encode_jpeg, frame_to_jpeg, media_resolution_for, resize_long_edge
+from rholive.screen.encode import (
+    block_means,
+    encode_jpeg,
+    frame_to_jpeg,
+    media_resolution_for,
+    resize_long_edge,
+    shrink_factor,
+)
 
 
 @pytest.mark.parametrize(
@@ -34,6 +41,65 @@ def test_resize_box_mean_exact() -> None:
     out = resize_long_edge(frame, 32)
     assert out[0, 0, 0] == round((100 + 201) / 4)
     assert out[1, 1, 0] == 0
+
+
+def reference_box_mean(frame: np.ndarray, k: int) -> np.ndarray:
+    """Per-channel means of whole k x k blocks in float64, the straightforward way."""
+    oh, ow = frame.shape[0] // k, frame.shape[1] // k
+    blocks = frame[: oh * k, : ow * k].astype(np.float64).reshape(oh, k, ow, k, frame.shape[2])
+    return blocks.mean(axis=(1, 3))
+
+
+@pytest.mark.parametrize(
+    ("w", "h", "channels", "limit"),
+    [
+        (1920, 1080, 4, 1024),  # k = 2
+        (1921, 1083, 4, 1024),  # k = 2, a row and 3 columns that do not fill a block
+        (2561, 1447, 3, 1024),  # k = 3, BGR
+        (3843, 2163, 4, 1024),  # k = 4
+        (1001, 37, 3, 200),  # k = 6, BGR, a single row of blocks
+        (777, 1234, 4, 100),  # k = 13, portrait
+    ],
+)
+def test_resize_equals_reference_box_mean(w: int, h: int, channels: int, limit: int) -> None:
+    frame = np.random.default_rng(w * h).integers(0, 256, (h, w, channels), dtype=np.uint8)
+    k = shrink_factor(w, h, limit)
+    out = resize_long_edge(frame, limit)
+    assert out.shape == (h // k, w // k, channels)
+    assert out.dtype == np.uint8 and out.flags.c_contiguous
+    diff = np.abs(out.astype(np.float64) - reference_box_mean(frame, k))
+    assert diff.max() <= 1.0
+    # The edge rows/columns that do not fill a block are left out, not folded into the last block.
+    if h % k:
+        frame[-(h % k) :] = 255 - frame[-(h % k) :]
+    if w % k:
+        frame[:, -(w % k) :] = 255 - frame[:, -(w % k) :]
+    assert np.array_equal(resize_long_edge(frame, limit), out)
+
+
+def test_resize_keeps_channel_order_and_alpha_is_not_premultiplied() -> None:
+    frame = np.zeros((40, 40, 4), np.uint8)
+    frame[..., 0], frame[..., 1], frame[..., 2], frame[..., 3] = 10, 120, 250, 0  # transparent in RGBA terms
+    out = resize_long_edge(frame, 20)
+    assert out.shape == (20, 20, 4)
+    assert (out[..., 0] == 10).all() and (out[..., 1] == 120).all() and (out[..., 2] == 250).all()
+    bgr = resize_long_edge(np.ascontiguousarray(frame[..., :3]), 20)
+    assert bgr.shape == (20, 20, 3) and np.array_equal(bgr, out[..., :3])
+
+
+def test_resize_accepts_a_non_contiguous_view() -> None:
+    big = np.random.default_rng(5).integers(0, 256, (300, 500, 4), dtype=np.uint8)
+    view = big[10:290, 20:480]  # e.g. a region of a larger capture
+    assert not view.flags.c_contiguous
+    out = resize_long_edge(view, 100)
+    assert np.array_equal(out, resize_long_edge(np.ascontiguousarray(view), 100))
+    assert np.abs(out - reference_box_mean(view, 5)).max() <= 1.0
+    assert np.array_equal(resize_long_edge(view, 1024), view)  # fits: same pixels, made contiguous
+
+
+def test_block_means_refuses_frames_smaller_than_a_block() -> None:
+    with pytest.raises(ValueError, match="8x8 blocks"):
+        block_means(np.zeros((4, 40, 4), np.uint8), 8)
 
 
 def test_jpeg_round_trip_keeps_colours_in_bgra_order() -> None:
@@ -67,3 +133,5 @@ def test_bad_input_is_refused() -> None:
         encode_jpeg(np.zeros((8, 8, 4), np.float32))
     with pytest.raises(ValueError, match="max_edge"):
         resize_long_edge(np.zeros((8, 8, 4), np.uint8), 4)
+    with pytest.raises(ValueError, match="HxWx3 or HxWx4"):
+        resize_long_edge(np.zeros((64, 64, 2), np.uint8), 16)

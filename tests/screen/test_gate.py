@@ -153,6 +153,29 @@ def test_thumbnail_is_grey_block_means() -> None:
     assert thumb[1, 1] == 0
 
 
+@pytest.mark.parametrize(
+    ("w", "h", "channels", "block"),
+    [(1280, 720, 4, 8), (1283, 725, 4, 8), (1921, 1087, 3, 8), (333, 101, 4, 5), (64, 48, 3, 16)],
+)
+def test_thumbnail_equals_reference_grey_block_means(w: int, h: int, channels: int, block: int) -> None:
+    frame = np.random.default_rng(w + h).integers(0, 256, (h, w, channels), dtype=np.uint8)
+    oh, ow = h // block, w // block
+    blocks = frame[: oh * block, : ow * block, :3].astype(np.float64)
+    grey = 0.114 * blocks[..., 0] + 0.587 * blocks[..., 1] + 0.299 * blocks[..., 2]  # BGR order
+    reference = grey.reshape(oh, block, ow, block).mean(axis=(1, 3))
+    thumb = thumbnail(frame, block)
+    assert thumb.shape == (oh, ow) and thumb.dtype == np.float32
+    assert np.abs(thumb - reference).max() <= 0.5 + 1e-3  # channel means are rounded to whole levels
+
+
+def test_thumbnail_ignores_alpha() -> None:
+    frame = page(2)
+    transparent = frame.copy()
+    transparent[..., 3] = 0
+    assert np.array_equal(thumbnail(frame, 8), thumbnail(transparent, 8))
+    assert np.array_equal(thumbnail(frame, 8), thumbnail(np.ascontiguousarray(frame[..., :3]), 8))
+
+
 DISTINCT = [page(s) for s in range(4)] + [with_cursor(page(0), 300, 300)]
 
 

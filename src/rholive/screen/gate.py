@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rholive.screen.encode import block_sums
+from rholive.screen.encode import block_means
 
 UNCHANGED = "unchanged"  # nothing changed beyond noise
 SMALL_CHANGE = "small_change"  # only a few small clusters changed (cursor, caret, clock)
@@ -68,7 +68,12 @@ class GateStats:
 
 def thumbnail(frame: np.ndarray, block: int) -> np.ndarray:
     """Grey block means (float32, (H//block, W//block)) of a BGRA/BGR uint8 frame; edges that do not fill a block
-    are left out."""
+    are left out.
+
+    Grey is linear in the channels, so it is taken of the (rounded) channel means of each block rather than of
+    every pixel: one Pillow reduce over the frame, and the weighting on the small copy only. The rounding moves
+    a block's grey by at most 0.5 of a level, far below `level_threshold`.
+    """
     if frame.ndim != 3 or frame.shape[2] not in (3, 4) or frame.dtype != np.uint8:
         raise ValueError(
             f"expected an HxWx3 or HxWx4 uint8 frame, got shape {frame.shape} dtype {frame.dtype}"
@@ -76,9 +81,9 @@ def thumbnail(frame: np.ndarray, block: int) -> np.ndarray:
     h, w = frame.shape[0] // block, frame.shape[1] // block
     if h == 0 or w == 0:
         raise ValueError(f"frame {frame.shape[1]}x{frame.shape[0]} is smaller than one {block}px block")
-    sums = block_sums(frame, block)
-    b, g, r = sums[..., 0], sums[..., 1], sums[..., 2]
-    return ((0.114 * b + 0.587 * g + 0.299 * r) / (block * block)).astype(np.float32)
+    means = block_means(frame, block).astype(np.float32)
+    b, g, r = means[..., 0], means[..., 1], means[..., 2]
+    return np.float32(0.114) * b + np.float32(0.587) * g + np.float32(0.299) * r
 
 
 def _small_cluster_blocks(mask: np.ndarray, side: int, limit: int) -> int | None:
