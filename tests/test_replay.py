@@ -91,3 +91,26 @@ def test_missing_file_is_one_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["replay", str(tmp_path / "nope.wav")])
     assert result.exit_code == 1
     assert "nope.wav" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_segmenter_table_of_the_config_file_is_used(two_turns: tuple[Path, float], tmp_path: Path) -> None:
+    path, _ = two_turns
+    config = tmp_path / "config.toml"
+    # The seed's rule with a 3 s silence: the two turns 2 s apart become one.
+    config.write_text('[segmenter]\nrule = "seed"\nclose_silence_ms = 3000\n')
+    result = CliRunner().invoke(app, ["--config", str(config), "replay", str(path), "--json"])
+    assert result.exit_code == 0, result.stderr
+    closes = [e for e in map(json.loads, result.stdout.splitlines()) if e["event"] == "turn_close"]
+    assert len(closes) == 1
+
+
+def test_a_typo_in_the_segmenter_table_is_one_error_line(
+    two_turns: tuple[Path, float], tmp_path: Path
+) -> None:
+    path, _ = two_turns
+    config = tmp_path / "config.toml"
+    config.write_text("[segmenter]\npreroll = 300\n")
+    result = CliRunner().invoke(app, ["--config", str(config), "replay", str(path)])
+    assert result.exit_code == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("rholive: error: unknown [segmenter] setting(s): preroll (valid: ")

@@ -25,6 +25,7 @@ import numpy as np
 import simplejpeg
 
 from rholive.audio.files import FileSource
+from rholive.audio.segmenter_settings import segmenter_config
 from rholive.chat import session_options
 from rholive.config import Settings
 from rholive.connect import open_endpoint
@@ -166,7 +167,7 @@ async def run_demo(
             print(
                 f"-- a spoken sample, played at {speed:g}x through the turn segmenter", file=out, flush=True
             )
-            pump = TurnPump("me", session, TurnStream(), printer)
+            pump = TurnPump("me", session, TurnStream(), printer, config=segmenter_config(settings.segmenter))
             await pump.run(source)
             answered = await talk.wait_answers(pump.turns)
             if answered:
@@ -187,4 +188,5 @@ async def run_demo(
 def main(settings: Settings, *, speed: float = 4.0) -> int:
     if not speed > 0:
         raise ValueError(f"--speed must be a positive number, got {speed}")
+    segmenter_config(settings.segmenter)  # a bad [segmenter] table fails before anything starts
     return asyncio.run(run_demo(settings, speed=speed))

@@ -23,6 +23,7 @@ from typing import Any, Literal, TextIO
 
 from rholive.audio.files import FileSource
 from rholive.audio.segmenter import Segmenter, SegmenterConfig
+from rholive.audio.segmenter_settings import segmenter_config
 from rholive.audio.streaming import StreamEnd, StreamGate
 from rholive.chat import ChatPrinter, session_options, setup_config
 from rholive.config import Settings
@@ -287,7 +288,7 @@ async def run_replay(
             await talk.wait_quiet()
             answered = talk.closed is None
         else:
-            pump = TurnPump("me", session, TurnStream(), printer)
+            pump = TurnPump("me", session, TurnStream(), printer, config=segmenter_config(settings.segmenter))
             await pump.run(source)
             answered = await talk.wait_answers(pump.turns)
             if not answered and talk.closed is None:
@@ -299,4 +300,5 @@ async def run_replay(
 
 
 def main(settings: Settings, path: Path, *, json_mode: bool, speed: float | None, turns: TurnMode) -> int:
+    segmenter_config(settings.segmenter)  # a bad [segmenter] table fails before anything starts
     return asyncio.run(run_replay(settings, path, json_mode=json_mode, speed=speed, turns=turns))

@@ -23,6 +23,7 @@ from typing import TextIO
 from rholive.audio.devices import Capture, capture
 from rholive.audio.echo_guard import GuardedMic
 from rholive.audio.playback import Speaker
+from rholive.audio.segmenter_settings import segmenter_config
 from rholive.chat import session_options
 from rholive.config import Settings
 from rholive.connect import open_endpoint
@@ -126,7 +127,9 @@ class VoiceRun:
         return 1 if len(self.lost) == len(self.sources) and not self.stop.is_set() else 0
 
     async def _client(self, src: Source, session: LiveSession, stream: TurnStream) -> None:
-        pump = TurnPump(src.label, session, stream, self.printer)
+        pump = TurnPump(
+            src.label, session, stream, self.printer, config=segmenter_config(self.settings.segmenter)
+        )
         pump.on_action = self._on_action
         try:
             if self.speaker is not None and src.label == "me":
@@ -282,6 +285,7 @@ def main(
     json_mode: bool,
     turns: TurnMode,
 ) -> int:
+    segmenter_config(settings.segmenter)  # a bad [segmenter] table fails before anything starts
     return asyncio.run(
         run_voice(settings, mic=mic, system=system, output=output, json_mode=json_mode, turns=turns)
     )

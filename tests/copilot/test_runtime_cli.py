@@ -59,3 +59,20 @@ def test_nothing_to_listen_to_or_watch() -> None:
 def test_unknown_persona() -> None:
     code, err = run("--json", "--no-screen", "--persona", "pirate")
     assert code == 1 and len(err) == 1 and "unknown persona 'pirate'" in err[0]
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('[overlay.hotkeys]\nask_now = "ctrl+alt+nokey"\n', "nokey"),
+        ('[overlay.hotkeys]\nask_now = "ctrl+alt+p"\n', "are the same key"),
+        ("[overlay]\nopacitty = 0.5\n", "unknown overlay setting(s): opacitty"),
+        ("[segmenter]\nrule = 'fast'\n", "rule must be one of"),
+    ],
+)
+def test_bad_config_tables_fail_before_anything_starts(tmp_path: Path, table: str, message: str) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(table)
+    result = CliRunner().invoke(app, ["--config", str(config), "run", "--no-screen", "--no-system"])
+    err = result.stderr.splitlines()
+    assert result.exit_code == 1 and len(err) == 1 and message in err[0], err

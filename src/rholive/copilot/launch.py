@@ -21,6 +21,7 @@ from typing import Any
 
 from rholive.audio.devices import Capture, find_device
 from rholive.audio.playback import Speaker
+from rholive.audio.segmenter_settings import segmenter_config
 from rholive.config import Settings
 from rholive.connect import open_endpoint
 from rholive.copilot.personas import resolve_persona
@@ -153,6 +154,7 @@ def main(settings: Settings, options: RunOptions) -> int:
         return asyncio.run(_session(settings, options, printer, printer, controls, signals=True))
     if not options.terminal:
         from rholive.ui.overlay import overlay_available, run_with_overlay
+        from rholive.ui.overlay_settings import OverlaySettings
 
         why_not = overlay_available() or _qt_fails()
         if why_not is None:
@@ -160,7 +162,8 @@ def main(settings: Settings, options: RunOptions) -> int:
             def in_overlay(view: CopilotView) -> Awaitable[int]:
                 return _session(settings, options, view, None, controls, signals=False)
 
-            return run_with_overlay(in_overlay, controls=controls)
+            overlay_settings = OverlaySettings.from_mapping(settings.overlay)
+            return run_with_overlay(in_overlay, controls=controls, settings=overlay_settings)
         print(f"rholive: terminal view: {why_not}", file=sys.stderr)
     return asyncio.run(_terminal(settings, options, controls))
 
@@ -169,6 +172,11 @@ def _preflight(settings: Settings, options: RunOptions) -> None:
     """A bad setting, or what the machine lacks (a display to capture, a sound server, a device), is one error
     line before any interface starts, not after a view has drawn itself."""
     _persona(options.persona, settings)
+    segmenter_config(settings.segmenter)
+    if not options.json_mode and not options.terminal:
+        from rholive.ui.overlay_settings import OverlaySettings
+
+        OverlaySettings.from_mapping(settings.overlay).hotkeys.bindings()
     if options.screen is not None and sys.platform.startswith("linux"):
         check_display()
     if options.mic is not None:

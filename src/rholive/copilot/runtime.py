@@ -29,6 +29,7 @@ from rholive.audio.echo_guard import GuardedMic
 from rholive.audio.pcm import rms_dbfs
 from rholive.audio.playback import Speaker
 from rholive.audio.segmenter import Segmenter
+from rholive.audio.segmenter_settings import segmenter_config
 from rholive.chat import session_options
 from rholive.config import Settings
 from rholive.copilot.answers import AnswerFilter
@@ -237,7 +238,7 @@ class Copilot:
     # ------------------------------------------------------------------ audio
 
     async def _pump(self, src: Source) -> None:
-        segmenter = Segmenter(speaker=src.label)
+        segmenter = Segmenter(segmenter_config(self.settings.segmenter), speaker=src.label)
         thread = ThreadPoolExecutor(1, thread_name_prefix=f"segmenter {src.label}")
         loop = asyncio.get_running_loop()
         guard = GuardedMic() if self.speaker is not None and src.label == "me" else None
