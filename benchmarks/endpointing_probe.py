@@ -30,7 +30,7 @@ from rholive.audio.endpointing import Pause, Verdict
 from rholive.audio.segmenter import Segmenter, SegmenterConfig
 from rholive.audio.synthetic import RATE
 
-GRID = (96, 160, 224, 288, 352, 416, 480, 544, 608, 704, 800)
+GRID = (96, 160, 224, 288, 352, 416)
 
 
 @dataclass
@@ -38,6 +38,7 @@ class Recorder:
     grid: tuple[int, ...] = GRID
     close_ms: float = 1000.0
     uses_model: bool = True
+    uses_words: bool = True
     seen: list[Pause] = field(default_factory=list)
 
     def decide(self, pause: Pause) -> Verdict:
@@ -45,6 +46,8 @@ class Recorder:
             self.seen.append(pause)
         if pause.pause_ms >= self.close_ms:
             return Verdict.SILENCE
+        if not pause.words_done:
+            return Verdict.LISTEN
         if not pause.cues_done and pause.pause_ms >= self.grid[0]:
             return Verdict.CUES
         k = len(pause.probs)
@@ -90,6 +93,8 @@ def probe(set_name: str, seed: int = 7) -> list[dict]:
                     "tail_slope": p.tail_slope,
                     "end_level": p.end_level,
                     "probs": p.probs,
+                    "words": p.words,
+                    "words_whole": p.words_whole,
                     "true_end_ms": t_end,
                 }
             )
@@ -111,6 +116,9 @@ def simulate(records: list[dict], policy, model_ms: float = 50.0, window_ms: flo
             end_level=r.get("end_level"),
             start_ms=r["start_ms"],
             cues_done=True,
+            words=r.get("words"),
+            words_whole=r.get("words_whole", False),
+            words_done="words" in r,
         )
         closed_at = None
         asked = False
@@ -121,6 +129,8 @@ def simulate(records: list[dict], policy, model_ms: float = 50.0, window_ms: flo
                 v = policy.decide(pause)
                 if v is Verdict.CUES:
                     raise AssertionError("cues are recorded, never asked for")
+                if v is Verdict.LISTEN:
+                    raise AssertionError("words are recorded, never asked for")
                 if v is Verdict.ASK:
                     key = min(answers, key=lambda a: abs(a - t)) if answers else None
                     if key is None or abs(key - t) > window_ms:
