@@ -12,8 +12,9 @@ dropped as warm-up). CPU time, not wall clock: the machine is shared, and other 
 must not count. The PulseAudio daemon and paplay are other processes and are not counted.
 
 Configurations, all in the same run: capture alone (the floor), capture + the seed's energy rule
-(600 ms silence), capture + Silero with a plain 800 ms timeout, and capture + ours (Silero + pitch
-cues + smart-turn).
+(600 ms silence), capture + Silero with a plain 800 ms timeout, capture + ours audio-only (Silero
++ pitch cues + smart-turn) and capture + ours (Silero + Whisper tiny.en on the last words before
+each pause + pitch cues; with the `asr` extra). "Model calls" counts smart-turn and Whisper calls.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ os.environ.setdefault("RHOLIVE_SPEECH_CACHE", str(Path(tempfile.gettempdir()) / 
 from pulse import MONITOR, SINK, PulseDaemon  # noqa: E402
 
 from rholive.audio.devices import capture  # noqa: E402
+from rholive.audio.endpointing import AdaptivePolicy, LexicalPolicy  # noqa: E402
+from rholive.audio.lexical import available as lexical_available  # noqa: E402
 from rholive.audio.segmenter import (  # noqa: E402
     Segmenter,
     SegmenterConfig,
@@ -71,8 +74,14 @@ CONFIGS: dict[str, Callable[[], tuple[Consumer, Segmenter | None]]] = {
     "capture + resample only": capture_only,
     "seed rule (energy VAD, 600 ms)": segmenter_consumer(lambda: Segmenter(seed_rule())),
     "Silero + 800 ms silence": segmenter_consumer(lambda: Segmenter(silence_rule(800))),
-    "ours (Silero + pitch cues + smart-turn)": segmenter_consumer(lambda: Segmenter(SegmenterConfig())),
+    "ours, audio only (Silero + pitch cues + smart-turn)": segmenter_consumer(
+        lambda: Segmenter(SegmenterConfig(policy=AdaptivePolicy()))
+    ),
 }
+if lexical_available():
+    CONFIGS["ours (Silero + last word + pitch cues)"] = segmenter_consumer(
+        lambda: Segmenter(SegmenterConfig(policy=LexicalPolicy()))
+    )
 
 
 def speech_wav(path: Path) -> float:
@@ -100,10 +109,12 @@ async def measure(
     window_s: float,
 ) -> dict:
     feed, seg = build()
-    if seg is not None and seg.turn_model is not None:
+    if seg is not None:  # load and warm the models outside the windows
         import numpy as np
 
-        seg.turn_model(np.zeros(16000, dtype=np.int16))  # load and warm the model outside the windows
+        for model in (seg.turn_model, seg.transcriber):
+            if model is not None:
+                model(np.zeros(16000, dtype=np.int16))
     windows: list[float] = []
     opened = 0
     player: asyncio.subprocess.Process | None = None
@@ -136,14 +147,14 @@ async def measure(
         "cpu_pct_median": 100 * statistics.median(kept),
         "cpu_pct_max": 100 * max(kept),
         "turns_opened": opened,
-        "model_calls": seg.model_calls if seg is not None else 0,
+        "model_calls": (seg.model_calls + seg.transcriber_calls) if seg is not None else 0,
         "audio_s": k / 10,
     }
 
 
 def table(results: dict) -> str:
     lines = [
-        "| configuration | at rest (silence) | while speaking | turns opened / smart-turn calls while speaking |",
+        "| configuration | at rest (silence) | while speaking | turns opened / model calls while speaking |",
         "|---|---|---|---|",
     ]
     for name, r in results.items():

@@ -86,8 +86,8 @@ def walk(
     return Verdict.WAIT, t, listened
 
 
-def test_lexical_policy_listens_once_then_closes_a_finished_word_at_close_ms() -> None:
-    pol = LexicalPolicy(close_ms=192, hold_ms=640)
+def test_lexical_policy_listens_once_then_closes_a_finished_word_at_its_bar() -> None:
+    pol = LexicalPolicy(bars=((192.0, None),), hold_ms=640)
     assert not pol.uses_model and pol.uses_words
     assert walk(pol, Pause(0, 2000, 1800), "Can you send me the report before lunch?") == (
         Verdict.END_OF_TURN,
@@ -97,7 +97,7 @@ def test_lexical_policy_listens_once_then_closes_a_finished_word_at_close_ms() -
 
 
 def test_lexical_policy_holds_a_continuing_word_until_hold_ms() -> None:
-    pol = LexicalPolicy(close_ms=192, hold_ms=640)
+    pol = LexicalPolicy(bars=((192.0, None),), hold_ms=640)
     assert walk(pol, Pause(0, 2000, 1800), "I wanted to ask you about") == (Verdict.SILENCE, 640, 1)
 
 
@@ -110,6 +110,17 @@ def test_lexical_policy_without_words_falls_back_to_the_audio_rule() -> None:
 
 
 def test_lexical_policy_can_require_the_audio_score_for_a_finished_word() -> None:
-    pol = LexicalPolicy(close_ms=192, min_score=5.0, audio=AdaptivePolicy(w_model=0.0, fallback_ms=576))
+    pol = LexicalPolicy(bars=((192.0, 5.0),), audio=AdaptivePolicy(w_model=0.0, fallback_ms=576))
     v, at, _ = walk(pol, Pause(0, 2000, 1800, tail_slope=0.0, end_level=0.0), "Thanks a lot.")
     assert v is Verdict.SILENCE and at >= 576  # the score (about 0.3) never reaches 5
+
+
+def test_a_falling_bar_closes_a_less_certain_ending_later() -> None:
+    audio = AdaptivePolicy(w_model=0.0, fallback_ms=576)
+    pol = LexicalPolicy(bars=((128.0, 1.0), (320.0, 0.0)), audio=audio)
+    sure = Pause(0, 3000, 2500, end_level=-8.0)  # a low ending after a long stretch: score > 1
+    unsure = Pause(0, 3000, 2500, end_level=+1.0)  # score about 0.24: only the second bar
+    doubtful = Pause(0, 3000, 2500, end_level=+6.0)  # score below 0: the fallback
+    assert walk(pol, sure, "the budget for next year.")[:2] == (Verdict.END_OF_TURN, 128)
+    assert walk(pol, unsure, "the budget for next year.")[:2] == (Verdict.END_OF_TURN, 320)
+    assert walk(pol, doubtful, "the budget for next year.")[:2] == (Verdict.SILENCE, 576)

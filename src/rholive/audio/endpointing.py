@@ -168,22 +168,24 @@ class LexicalPolicy:
 
     As soon as a pause has lasted `listen_ms` the gate transcribes the last seconds of speech
     (LISTEN; Whisper tiny.en, see `lexical.py`), so the transcript is ready well before any
-    close. Then:
+    close, and measures the pitch cues. Then:
     - the last word is one a speaker rarely stops on ("that", "the", "and", "to", "um", an
-      opening "so"): the pause must last `hold_ms` (pauses inside a sentence are shorter);
-    - any other word: the pitch-and-length score of `audio` decides as usual, except that its
-      close comes at `close_ms` instead of the audio rule's own bar time;
+      opening "so") or Whisper heard a comma: the pause must last `hold_ms` (pauses inside a
+      sentence are shorter);
+    - any other word: a falling bar. The turn closes once the pause has lasted `at_ms` of one
+      of the `bars` and the audio score of `audio` (pitch level, turn length) is at least that
+      bar's `min_score` (None: any score); `audio.fallback_ms` closes anything;
     - nothing was heard (noise, a mumble): the audio-only rule `audio` decides alone.
 
     Why: on espeak-ng speech every split left by the audio-only rule is a clause said as if
     finished before a hesitation ("I wanted to ask you about ... the budget"); pitch and
-    smart-turn cannot tell it from a real end, the last word nearly always can.
+    smart-turn cannot tell it from a real end, the last word nearly always can. Defaults chosen
+    on the benchmark's dev sets (see `benchmarks/endpointing_probe.py`).
     """
 
     listen_ms: float = 32.0
-    close_ms: float = 192.0
     hold_ms: float = 640.0
-    min_score: float | None = None  # finished word: also require the audio score (None: don't)
+    bars: tuple[tuple[float, float | None], ...] = ((96.0, 1.0),)
     audio: AdaptivePolicy = field(default_factory=lambda: AdaptivePolicy(w_model=0.0))
     uses_words: bool = True
 
@@ -210,12 +212,14 @@ class LexicalPolicy:
             return Verdict.SILENCE if pause.pause_ms >= self.hold_ms else Verdict.WAIT
         if pause.pause_ms >= self.audio.fallback_ms:
             return Verdict.SILENCE
-        if pause.pause_ms < self.close_ms:
+        due = [m for at_ms, m in self.bars if pause.pause_ms >= at_ms]
+        if not due:
             return Verdict.WAIT
-        if self.min_score is None:
+        if any(m is None for m in due):
             return Verdict.END_OF_TURN
         if not pause.cues_done:
             return Verdict.CUES
         if self.audio.uses_model and not pause.probs:
             return Verdict.ASK
-        return Verdict.END_OF_TURN if self.audio.score(pause) >= self.min_score else Verdict.WAIT
+        score = self.audio.score(pause)
+        return Verdict.END_OF_TURN if any(score >= m for m in due if m is not None) else Verdict.WAIT
