@@ -203,7 +203,7 @@ class GateMethod(Method):
             if isinstance(d, TurnClose) and cur is not None:
                 cur.close_ms, cur.reason = d.t_ms, d.reason
         run.cpu_s = time.process_time() - c0
-        run.model_calls = seg.model_calls
+        run.model_calls = seg.model_calls + seg.transcriber_calls  # smart-turn and Whisper calls
         return run
 
 
@@ -551,7 +551,7 @@ def main(argv: list[str] | None = None) -> int:
         f"\n\nCPU of our segmenter (process time per second of audio, 1 onnxruntime thread): "
         f"at rest {100 * cpu['rest']['cpu_per_audio_s']:.2f}% of a core, "
         f"while speaking {100 * cpu['speaking']['cpu_per_audio_s']:.2f}% "
-        f"({cpu['speaking']['model_calls']} smart-turn calls in {cpu['speaking']['audio_s']:.0f} s of speech)."
+        f"({cpu['speaking']['model_calls']} model calls (smart-turn, Whisper) in {cpu['speaking']['audio_s']:.0f} s of speech)."
     )
     print(md)
     path = Path(args.json)

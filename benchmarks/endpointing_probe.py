@@ -1,6 +1,7 @@
 """Tuning aid for the end-of-turn policy: what smart-turn says at each point of each pause.
 
-    uv run python benchmarks/endpointing_probe.py [--set dev] [--out PATH]
+    uv run python benchmarks/endpointing_probe.py [--set dev] [--seed 7] [--out PATH]
+    uv run python benchmarks/endpointing_probe.py --tradeoff benchmarks/results/endpointing_probe_dev*.json
 
 Runs our segmenter over the benchmark set with a recording policy that transcribes the last
 words before every pause (Whisper tiny.en, the `asr` extra), asks smart-turn on a grid of pause
@@ -29,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from endpointing import build_set
 from endpointing_corpus import split_set
 
-from rholive.audio.endpointing import Pause, Verdict
+from rholive.audio.endpointing import AdaptivePolicy, LexicalPolicy, Pause, Verdict
 from rholive.audio.segmenter import Segmenter, SegmenterConfig
 from rholive.audio.synthetic import RATE
 
@@ -166,12 +167,44 @@ def simulate(records: list[dict], policy, model_ms: float = 50.0, window_ms: flo
     }
 
 
+def tradeoff(records: list[dict]) -> str:
+    """Our rule at several settings replayed over recorded pauses (no model CPU time): the
+    dev-set trade-off between splits and latency the defaults were chosen from."""
+    # a pause labelled `other` that lasted to the probe's 1 s limit is a real end found late
+    records = [r for r in records if not (r["label"] == "other" and r["length_ms"] >= 1000)]
+    ends = sum(r["label"] == "end" for r in records)
+    base = LexicalPolicy()
+    rows: list[tuple[str, object]] = [("audio only (AdaptivePolicy)", AdaptivePolicy())]
+    for bars in (((96.0, None),), ((96.0, 0.5),), ((96.0, 1.0),), ((96.0, 1.25),), ((192.0, 1.0),)):
+        label = ", ".join(f"{m if m is not None else 'any'} at {t:.0f} ms" for t, m in bars)
+        rows.append((f"last word, bar {label}", replace(base, bars=bars)))
+    rows.append(
+        ("last word, bars 1.0 at 96 ms + 0.5 at 384 ms", replace(base, bars=((96.0, 1.0), (384.0, 0.5))))
+    )
+    rows.append(("last word, bar 1.0 at 96 ms, hold 576 ms", replace(base, hold_ms=576.0)))
+    lines = [
+        f"dev pauses replayed: {ends} turn ends",
+        "| rule | p50 ms | p90 ms | closes inside a sentence |",
+        "|---|---|---|---|",
+    ]
+    for name, pol in rows:
+        r = simulate(records, pol, model_ms=0.0)
+        lines.append(
+            f"| {name} | {r['p50']:.0f} | {r['p90']:.0f} | {r['splits']} ({100 * r['splits'] / ends:.1f}%) |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--set", default="dev", choices=("dev", "test", "all"))
     ap.add_argument("--out", default="/tmp/endpointing_probe.json")
     ap.add_argument("--seed", type=int, default=7, help="another seed: other voices, pauses, noise")
+    ap.add_argument("--tradeoff", nargs="+", metavar="RECORDS", help="replay our rule over saved records")
     args = ap.parse_args()
+    if args.tradeoff:
+        print(tradeoff([r for path in args.tradeoff for r in json.loads(Path(path).read_text())]))
+        return 0
     records = probe(args.set, args.seed)
     Path(args.out).write_text(json.dumps(records))
     print(f"wrote {len(records)} pauses to {args.out}", file=sys.stderr)
@@ -180,6 +213,3 @@ def main() -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
-
-
-__all__ = ["replace", "simulate"]

@@ -8,7 +8,8 @@ same audio always gives the same turns, to the millisecond.
 Rules: a turn opens once `open_ms` of speech has been heard (clicks and coughs are shorter); its
 audio starts `preroll_ms` before the detected onset so the first syllable is never lost; audio is
 then streamed in `chunk_ms` pieces; a pause is handed to the end-of-turn policy (see
-`endpointing.py`), which may ask the smart-turn model at a few checkpoints; a turn never exceeds
+`endpointing.py`), which may ask the smart-turn model or transcribe the last words (Whisper tiny.en,
+`lexical.py`) at a few checkpoints; a turn never exceeds
 `max_turn_ms`; `finish()` closes an open turn with `stream_end`.
 """
 
