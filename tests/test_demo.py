@@ -1,4 +1,5 @@
-"""`rholive demo`: the bundled sample, the segmenter, a typed turn and a tool call, on the embedded emulator."""
+"""`rholive demo`: the bundled sample, the segmenter, a typed turn and a tool call, and a bundled screenshot as a
+screen turn, on the embedded emulator."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typer.testing import CliRunner
 
 from rholive.audio.codec import decode_pcm16, duration_s
 from rholive.cli import app
+from rholive.demo import Screenshot
 
 
 @pytest.fixture(autouse=True)
@@ -27,6 +29,14 @@ def test_sample_is_bundled_and_small() -> None:
     assert 5 < duration_s(decode_pcm16(data), 16000) < 20
 
 
+def test_screenshot_is_bundled_small_and_decodes() -> None:
+    data = files("rholive") / "data"
+    assert sum(len((data / name).read_bytes()) for name in ("demo.ogg", "screen_problem.jpg")) < 100_000
+    frame = Screenshot("screen_problem.jpg").grab()
+    assert frame.shape == (720, 1280, 4)
+    assert frame[..., :3].std() > 20  # a rendered page, not a blank image
+
+
 def test_demo_shows_the_conversation() -> None:
     result = CliRunner().invoke(app, ["demo", "--speed", "8"])
     assert result.exit_code == 0, result.stderr
@@ -36,10 +46,14 @@ def test_demo_shows_the_conversation() -> None:
     assert len(opened) == len(ended) == 2  # the sample's two turns, not split, not merged
     assert "model: (calls get_time({}))" in out
     replies = [line for line in out if line.startswith("model: ") and not line.startswith("model: (calls")]
-    assert len(replies) == 3 and all(len(r) > len("model: ") for r in replies)
+    assert len(replies) == 4 and all(len(r) > len("model: ") for r in replies)
     assert "me: What time is it?" in out
     tool = [line for line in out if line.startswith("tool get_time")]
     assert len(tool) == 1
     shown_time = tool[0].split('"time": "')[1].split('"')[0]
-    assert shown_time in replies[-1]  # the answer uses the tool's result
-    assert out.index(tool[0]) < out.index(replies[-1])
+    assert shown_time in replies[2]  # the answer uses the tool's result
+    assert out.index(tool[0]) < out.index(replies[2])
+    # the screenshot: one screen turn with its frame, answered after the typed turn
+    screen = [line for line in out if line.startswith("screen: (a screen turn: 1 frame(s)")]
+    assert len(screen) == 1 and out.index(replies[2]) < out.index(screen[0]) < out.index(replies[3])
+    assert replies[3].startswith("model: I saw 1 video frame (")

@@ -174,6 +174,28 @@ def run(
     no_mic: Annotated[bool, typer.Option("--no-mic", help="Do not capture the microphone.")] = False,
     no_system: Annotated[bool, typer.Option("--no-system", help="Do not capture system audio.")] = False,
     output: Annotated[str | None, typer.Option("--output", help="Speaker for spoken replies.")] = None,
+    monitor: Annotated[int, typer.Option("--monitor", help="Monitor to watch (1 = primary).")] = 1,
+    region: Annotated[
+        str | None, typer.Option("--region", help="Watch only this part of the screen: X,Y,W,H in pixels.")
+    ] = None,
+    max_fps: Annotated[
+        float, typer.Option("--max-fps", help="Screen frames sent per second, at most.")
+    ] = 1.0,
+    max_edge: Annotated[
+        int, typer.Option("--max-edge", help="Long edge of a sent frame, at most (px); sets mediaResolution.")
+    ] = 1024,
+    persona: Annotated[
+        str | None, typer.Option("--persona", help="A persona preset (default: the silent helper).")
+    ] = None,
+    proactive_interval: Annotated[
+        float | None,
+        typer.Option(
+            "--proactive-interval", help="Seconds between two screen turns the copilot starts itself."
+        ),
+    ] = None,
+    terminal: Annotated[
+        bool, typer.Option("--terminal", help="The terminal view even when the overlay is available.")
+    ] = False,
     base_url: BaseUrl = None,
     api_key: ApiKey = None,
     model: Model = None,
@@ -183,24 +205,33 @@ def run(
     json_mode: JsonMode = False,
     turns: Turns = "client",
 ) -> None:
-    """The copilot: microphone (me) and system audio (them) into one Live session; replies shown (and spoken)."""
-    from rholive import voice_run
+    """The copilot: microphone (me), system audio (them) and the screen into one Live session; answers in the
+    overlay or the terminal (and spoken with --modality audio)."""
+    from rholive.copilot import launch
+    from rholive.copilot.screen_source import ScreenConfig
+    from rholive.screen import Region
 
     mode = _turn_mode(turns)
-    if not no_screen:
-        print("rholive: screen capture is not built yet; running audio only", file=sys.stderr)
     settings = _endpoint_settings(base_url, api_key, model, api_version, ca_file, modality)
-    code = _guard(
-        lambda: voice_run.main(
-            settings,
-            mic=None if no_mic else (mic or ""),
-            system=None if no_system else (system or ""),
-            output=output,
-            json_mode=json_mode,
-            turns=mode,
-        )
+
+    def screen_config() -> ScreenConfig | None:
+        if no_screen:
+            return None
+        area = Region.parse(region) if region else None
+        return ScreenConfig(monitor=monitor, region=area, max_fps=max_fps, max_edge=max_edge)
+
+    options = launch.RunOptions(
+        mic=None if no_mic else (mic or ""),
+        system=None if no_system else (system or ""),
+        output=output,
+        json_mode=json_mode,
+        turns=mode,
+        screen=_guard(screen_config),
+        persona=persona,
+        proactive_interval_s=proactive_interval,
+        terminal=terminal,
     )
-    raise typer.Exit(code)
+    raise typer.Exit(_guard(lambda: launch.main(settings, options)))
 
 
 @app.command()
@@ -294,18 +325,74 @@ def telegram(
     model: Model = None,
     api_version: ApiVersion = None,
     ca_file: CaFile = None,
+    voicechat_session: Annotated[
+        str | None,
+        typer.Option(
+            "--voicechat-session",
+            help="Telethon session string of a user account for group voice chats "
+            "(default: $RHOLIVE_TG_SESSION; prefer the variable: flags show in ps).",
+            show_default=False,
+        ),
+    ] = None,
+    api_id: Annotated[
+        int | None, typer.Option("--api-id", help="Telegram API id (default: $RHOLIVE_TG_API_ID).")
+    ] = None,
+    api_hash: Annotated[
+        str | None,
+        typer.Option(
+            "--api-hash", help="Telegram API hash (default: $RHOLIVE_TG_API_HASH).", show_default=False
+        ),
+    ] = None,
+    voicechat_idle: Annotated[
+        float,
+        typer.Option("--voicechat-idle", help="Leave a voice chat after this many seconds without speech."),
+    ] = 300.0,
+    speakers: Annotated[
+        str,
+        typer.Option("--speakers", help="Voice chat input: 'mix' all speakers or follow the 'active' one."),
+    ] = "mix",
 ) -> None:
-    """A Telegram bot: voice notes in, spoken and written answers out."""
+    """A Telegram bot: voice notes in, spoken and written answers out; /join puts a userbot in a voice chat."""
     import os
 
     from rholive.telegram import run_bot
+    from rholive.telegram.voicechat_cli import voicechat_config
 
     token = bot_token or os.environ.get("RHOLIVE_BOT_TOKEN")
     if not token:
         print("rholive: error: no bot token: pass --bot-token or set RHOLIVE_BOT_TOKEN", file=sys.stderr)
         raise typer.Exit(2)
+    try:
+        voicechat = voicechat_config(
+            voicechat_session, api_id, api_hash, voicechat_idle, speakers, os.environ
+        )
+    except ValueError as e:
+        print(f"rholive: error: {e}", file=sys.stderr)
+        raise typer.Exit(2) from None
     settings = _endpoint_settings(base_url, api_key, model, api_version, ca_file)
-    _guard(lambda: asyncio.run(run_bot(settings, token, api_url, list(allow or []))))
+    _guard(lambda: asyncio.run(run_bot(settings, token, api_url, list(allow or []), voicechat=voicechat)))
+
+
+@app.command()
+def history(
+    session: Annotated[
+        str | None, typer.Option("--session", help="Show one session: its id, a unique prefix, or 'last'.")
+    ] = None,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Export as Markdown to stdout (one session, or all).")
+    ] = False,
+    db: Annotated[
+        Path | None, typer.Option("--db", help="Transcript store (default: DATA_DIR/transcripts.sqlite3).")
+    ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the N newest sessions.")] = None,
+) -> None:
+    """The copilot's sessions: a table, one conversation (--session), or Markdown (--markdown)."""
+    from rholive.copilot import history as history_module
+    from rholive.copilot.store import default_path
+
+    path = db or default_path(_settings().data_dir)
+    code = _guard(lambda: history_module.main(path, session=session, markdown=markdown, limit=limit))
+    raise typer.Exit(code)
 
 
 if __name__ == "__main__":

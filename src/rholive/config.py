@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     modality: Literal["text", "audio"] = "text"
     ca_file: Path | None = None
     system_instruction: str | None = None
+    persona: str | None = None  # the copilot's preset (rholive.copilot.personas); `--persona` overrides it
     voice: str | None = None
     data_dir: Path = Field(default_factory=default_data_dir)
     setup_timeout_s: float = 15.0

@@ -1,10 +1,12 @@
-"""``rholive demo``: the whole audio path in a few seconds, no key, no microphone, no network.
+"""``rholive demo``: the audio and screen paths in a few seconds, no key, no microphone, no network.
 
 A bundled spoken sample (`data/demo.ogg`, two turns made with espeak-ng by `scripts/make_demo_audio.py`) is
 played like a microphone (`--speed N` times faster) through the turn segmenter into a Live session on the
 embedded emulator; then a typed turn asks the time, the model calls the `get_time` tool and answers with its
-result. The conversation is printed as it happens. With a key or `--base-url` the same script runs against
-that endpoint instead.
+result; then a bundled screenshot (`data/screen_problem.jpg`, a coding problem, made by
+`scripts/make_demo_screens.py`) goes through the copilot's screen source, frame gate and turn planner as a
+screen turn, and the model answers what it saw. The conversation is printed as it happens. With a key or
+`--base-url` the same script runs against that endpoint instead.
 """
 
 from __future__ import annotations
@@ -14,20 +16,29 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from importlib.resources import as_file, files
 from pathlib import Path
 from typing import TextIO
+
+import numpy as np
+import simplejpeg
 
 from rholive.audio.files import FileSource
 from rholive.chat import session_options
 from rholive.config import Settings
 from rholive.connect import open_endpoint
+from rholive.copilot.planner import PlannerConfig, TurnPlanner
+from rholive.copilot.printer import CopilotPrinter
+from rholive.copilot.screen_source import ScreenConfig, ScreenFrame, ScreenSource
 from rholive.copilot.turn_stream import TurnStream
+from rholive.copilot.turn_wire import TurnWire
 from rholive.emulator.brains import Brain, CallTool, Say, UserTurn, load_brain
-from rholive.live import Endpoint, LiveSession, ToolRegistry
-from rholive.replay import Conversation, TurnPump, VoicePrinter, voice_setup
+from rholive.live import Endpoint, LiveSession, SetupConfig, ToolRegistry
+from rholive.replay import Conversation, TurnPump, voice_setup
 
 TYPED_TURN = "What time is it?"
+SCREENSHOT = "screen_problem.jpg"
 # The brains example of the repository when running from a checkout; a built-in one otherwise (wheel).
 SCRIPT = Path(__file__).resolve().parents[2] / "examples" / "brains" / "demo.yaml"
 
@@ -49,6 +60,51 @@ class _FallbackBrain:
 
     def after_tool(self, name: str, args: dict, response: dict) -> list[CallTool | Say]:
         return [Say(f"The time is {response.get('time', response)}.")]
+
+
+class Screenshot:
+    """A grabber that shows a bundled JPEG screenshot (BGRA, like a capture)."""
+
+    def __init__(self, name: str) -> None:
+        jpeg = (files("rholive") / "data" / name).read_bytes()
+        self.frame: np.ndarray = simplejpeg.decode_jpeg(jpeg, colorspace="BGRA")
+
+    def grab(self) -> np.ndarray:
+        return self.frame
+
+    def close(self) -> None:
+        pass
+
+
+class _ScreenTurnPrinter:
+    """What the demo shows of the wire: the screen turn, with its frames."""
+
+    def __init__(self, printer: CopilotPrinter) -> None:
+        self.printer = printer
+
+    def screen_turn_sent(self, frames: list[ScreenFrame]) -> None:
+        self.printer.screen_turn(len(frames), max(f.changed_fraction for f in frames), False)
+
+    def frame_sent(self, frame: ScreenFrame, turn: str) -> None: ...
+    def frame_skipped(self, reason: str) -> None: ...
+    def barge_in(self, who: str) -> None: ...
+
+
+async def screen_turn(session: LiveSession, printer: CopilotPrinter) -> None:
+    """The screenshot through the screen source (gate, resize, JPEG) and the planner, as one screen turn."""
+    source = await ScreenSource(ScreenConfig(), open_grabber=lambda: Screenshot(SCREENSHOT)).open()
+    try:
+        planner = TurnPlanner(PlannerConfig(proactive_interval_s=0.0, quiet_s=0.0))
+        wire = TurnWire(session, _ScreenTurnPrinter(printer))
+        now = time.monotonic()
+        frame = await source.sample(now)
+        if not isinstance(frame, ScreenFrame):  # the first frame always passes the gate
+            raise RuntimeError(f"the demo screenshot was not sent: {frame}")
+        wire.keep(frame)
+        await wire.perform(planner.frame_ready(now, frame.id, frame.changed_fraction))
+        await wire.perform(planner.tick(now))
+    finally:
+        await source.aclose()
 
 
 def demo_brain() -> Brain | str:
@@ -84,6 +140,11 @@ async def demo_endpoint(settings: Settings, err: TextIO) -> AsyncIterator[Endpoi
         yield Endpoint(base_url=emu.url, api_version=settings.api_version)
 
 
+def demo_setup(settings: Settings) -> SetupConfig:
+    """Client turns, and the screen settings of `rholive run` (mediaResolution for 1024 px frames)."""
+    return replace(voice_setup(settings, "client"), media_resolution=ScreenConfig().media_resolution)
+
+
 async def run_demo(
     settings: Settings, *, speed: float = 4.0, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
@@ -91,14 +152,14 @@ async def run_demo(
     err = err or sys.stderr
     tools = ToolRegistry()
     tools.register(get_time)
-    printer = VoicePrinter(out, err, json_mode=False)
+    printer = CopilotPrinter(out, err, json_mode=False)
     with as_file(files("rholive") / "data" / "demo.ogg") as sample:
         source = FileSource(sample, speed=speed)
         async with (
             source,
             demo_endpoint(settings, err) as endpoint,
             LiveSession(
-                endpoint, voice_setup(settings, "client"), tools=tools, options=session_options(settings)
+                endpoint, demo_setup(settings), tools=tools, options=session_options(settings)
             ) as session,
         ):
             talk = Conversation(session, printer).start()
@@ -113,6 +174,10 @@ async def run_demo(
                 printer.typed("me", TYPED_TURN)
                 await session.send_turn(TYPED_TURN)
                 answered = await talk.wait_answers(pump.turns + 1)
+            if answered:
+                print("-- a bundled screenshot (a coding problem) as a screen turn", file=out, flush=True)
+                await screen_turn(session, printer)
+                answered = await talk.wait_answers(pump.turns + 2)
             await talk.close()
     if not answered:
         print("rholive: the demo did not get every answer", file=err, flush=True)

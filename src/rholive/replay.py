@@ -42,6 +42,20 @@ def voice_setup(settings: Settings, turns: TurnMode) -> SetupConfig:
     return replace(config, activity_detection=ActivityDetection(disabled=turns == "client"))
 
 
+async def wait_until(changed: asyncio.Condition, ready: Callable[[], bool], limit_s: float) -> bool:
+    """Wait on `changed` until `ready()` holds (True) or `limit_s` passed (False)."""
+
+    async def reached() -> None:
+        async with changed:
+            await changed.wait_for(ready)
+
+    try:
+        await asyncio.wait_for(reached(), limit_s)
+    except TimeoutError:
+        return False
+    return True
+
+
 class VoicePrinter(ChatPrinter):
     """Chat output plus our turn decisions: readable lines saying who spoke, or JSON objects."""
 
@@ -148,15 +162,7 @@ class Conversation:
 
     async def wait_answers(self, count: int, limit_s: float = ANSWER_TIMEOUT_S) -> bool:
         """Until `count` answers arrived (True) or the session closed / timed out (False)."""
-
-        async def reached() -> None:
-            async with self._changed:
-                await self._changed.wait_for(lambda: self.answers >= count or self.closed is not None)
-
-        try:
-            await asyncio.wait_for(reached(), limit_s)
-        except TimeoutError:
-            return False
+        await wait_until(self._changed, lambda: self.answers >= count or self.closed is not None, limit_s)
         return self.answers >= count
 
     async def wait_quiet(self, quiet_s: float = SERVER_QUIET_S, limit_s: float = ANSWER_TIMEOUT_S) -> None:

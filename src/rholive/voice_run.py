@@ -1,6 +1,8 @@
-"""``rholive run --no-screen``: the copilot's ears. Microphone (`me`) and system audio (`them`, the other side
-of a call) each go through their own segmenter into ONE Live session with automatic activity detection off;
-the transcript says who spoke, replies are printed, and spoken through the speaker when the modality is AUDIO.
+"""The copilot's ears alone (``rholive run --turns server``; the copilot runtime reuses `Source` and
+`open_sources`). Microphone (`me`) and system audio (`them`, the other side of a call) each go through their own
+segmenter into ONE Live session with automatic activity detection off; the transcript says who spoke, replies
+are printed, and spoken through the speaker when the modality is AUDIO. With `--turns server` the sources are
+mixed down (`copilot.mixdown`) into the one stream the server's VAD listens to.
 
 While a reply plays, the microphone passes through the half-duplex echo guard, so the assistant's own voice
 coming back through the speakers never opens a turn; clearly louder speech is a barge-in and flushes playback.
@@ -14,7 +16,7 @@ import asyncio
 import contextlib
 import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -24,6 +26,7 @@ from rholive.audio.playback import Speaker
 from rholive.chat import session_options
 from rholive.config import Settings
 from rholive.connect import open_endpoint
+from rholive.copilot.mixdown import Mixdown
 from rholive.copilot.turn_stream import End, Start, TurnStream, WireAction
 from rholive.live import Endpoint, LiveSession
 from rholive.live import events as ev
@@ -94,9 +97,11 @@ class VoiceRun:
             talk = self.conversation = SpokenConversation(session, self.printer, self.speaker).start()
             stream = TurnStream()
             if self.turns == "server":
-                if len(self.sources) > 1:
-                    self._note(f"--turns server streams one source: {self.sources[0].label}")
-                work = [self._server(self.sources[0], session)]
+                work = (
+                    [self._server(self.sources[0], session)]
+                    if len(self.sources) == 1
+                    else [self._server_mixed(session)]
+                )
             else:
                 work = [self._client(src, session, stream) for src in self.sources]
             tasks = [asyncio.create_task(w) for w in work]
@@ -165,19 +170,63 @@ class VoiceRun:
         finally:
             self._ended(src)
 
+    async def _server_mixed(self, session: LiveSession) -> None:
+        """Several sources, one stream: mixed down by stream position, then as `_server`."""
+        mix = Mixdown([src.label for src in self.sources])
+        chunks: asyncio.Queue[tuple[float, bytes] | None] = asyncio.Queue()
+
+        async def feed(src: Source) -> None:
+            try:
+                async for t_ms, pcm in src.stream:
+                    for chunk in mix.push(src.label, t_ms, pcm):
+                        chunks.put_nowait(chunk)
+            finally:
+                for chunk in mix.remove(src.label):
+                    chunks.put_nowait(chunk)
+                self._ended(src)
+
+        async def mixed() -> AsyncIterator[tuple[float, bytes]]:
+            while (chunk := await chunks.get()) is not None:
+                yield chunk
+
+        feeders = [asyncio.create_task(feed(src)) for src in self.sources]
+
+        async def end_when_fed() -> None:
+            await asyncio.gather(*feeders, return_exceptions=True)
+            chunks.put_nowait(None)
+
+        closer = asyncio.create_task(end_when_fed())
+        try:
+            await stream_server_turns(mixed(), session, self.printer)  # type: ignore[arg-type]
+        finally:
+            for task in feeders:
+                task.cancel()
+            await asyncio.gather(*feeders, closer, return_exceptions=True)
+        for task in feeders:
+            if not task.cancelled() and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+        dropped = {k: v for k, v in mix.dropped_samples.items() if v}
+        if dropped:
+            self._note(f"mixdown dropped late audio (samples): {dropped}")
+
     def _ended(self, src: Source) -> None:
-        reason = getattr(src.stream, "end_reason", None)
-        if reason in (None, "stopped", "end_of_file") or self.stop.is_set():
-            return
-        detail = getattr(src.stream, "end_detail", "") or f"{src.name}: {reason}"
-        self.lost.append(detail)
-        self._note(f"{src.label}: {detail}; its turn (if any) ended with stream_end")
+        record_loss(src, self.stop.is_set(), self.lost, self._note)
 
     def _note(self, text: str) -> None:
         print(f"rholive: {text}", file=self.err, flush=True)
 
 
-def _open_sources(mic: str | None, system: str | None) -> list[Capture]:
+def record_loss(src: Source, stopping: bool, lost: list[str], note: Callable[[str], None]) -> None:
+    """A source that ended on its own (not stopped, not the end of a file) is a loss: one line, kept."""
+    reason = getattr(src.stream, "end_reason", None)
+    if reason in (None, "stopped", "end_of_file") or stopping:
+        return
+    detail = getattr(src.stream, "end_detail", "") or f"{src.name}: {reason}"
+    lost.append(detail)
+    note(f"{src.label}: {detail}; its turn (if any) ended with stream_end")
+
+
+def open_sources(mic: str | None, system: str | None) -> list[Capture]:
     """`None` leaves a source out; "" means the default device of its kind."""
     chosen: list[Capture] = []
     if mic is not None:
@@ -196,7 +245,7 @@ async def run_voice(
     json_mode: bool = False,
     turns: TurnMode = "client",
 ) -> int:
-    captures = _open_sources(mic, system)  # a missing device fails here, naming it
+    captures = open_sources(mic, system)  # a missing device fails here, naming it
     for cap in captures:
         await cap.start()
     speaker = Speaker(output) if settings.modality == "audio" else None

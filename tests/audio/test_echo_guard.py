@@ -179,3 +179,15 @@ def test_speech_echo_alone_never_barges_in(voices: tuple[bytes, np.ndarray], cou
 def test_speech_20db_over_the_echo_barges_in(voices: tuple[bytes, np.ndarray], coupling_db: float) -> None:
     t = run_scene(voices[0], voices[1], coupling_db, sir_db=20)
     assert t is not None and t >= 1500  # never before the user actually speaks
+
+
+def test_silent_gaps_in_the_echo_do_not_lower_the_bar() -> None:
+    # A digital loopback (or a speaker pausing between words) gives mic frames of pure silence while the
+    # playback tail is still "audible": they say nothing about the echo gain. Seen on a real PulseAudio
+    # monitor: two silent frames dragged the gain down 10 dB and the next echo syllable was a barge-in.
+    guard = EchoGuard()
+    play(guard, 0, 10_000, level=-20)
+    levels = ([-23.0] * 6 + [SILENCE_DBFS] * 2 + [-24.0, -23.0, -22.0, -23.0]) * 8
+    decisions = [guard.on_mic(i * 100, 100, lvl) for i, lvl in enumerate(levels)]
+    assert not any(d.allow or d.barge_in or d.candidate for d in decisions)
+    assert guard.coupling_db > -10

@@ -94,7 +94,9 @@ class EchoGuard:
         louder = level_dbfs >= echo + cfg.margin_db and level_dbfs >= cfg.min_speech_dbfs
         if not louder:
             self._run_ms = 0.0
-            if cfg.learn:
+            # A mic frame below the audible floor (the echo not arrived yet, a pause between words, a digital
+            # loopback's silence) says nothing about the echo gain: learning from it would lower the bar.
+            if cfg.learn and level_dbfs >= cfg.audible_dbfs:
                 self._learn(level_dbfs - reference, duration_ms)
             self.stats.muted_ms += duration_ms
             return EchoDecision("guarded", False, False, False, echo)

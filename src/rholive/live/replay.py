@@ -96,7 +96,6 @@ class ReplayBuffer:
 
 def _ends_turn(text: str) -> bool:
     """activityEnd, a realtime text or a complete clientContent: the messages that end a user turn."""
-    return (
-        text.startswith(('{"realtimeInput":{"activityEnd"', '{"realtimeInput":{"text"'))
-        or (text.startswith('{"clientContent"') and text.endswith('"turnComplete":true}}'))
+    return text.startswith(('{"realtimeInput":{"activityEnd"', '{"realtimeInput":{"text"')) or (
+        text.startswith('{"clientContent"') and text.endswith('"turnComplete":true}}')
     )

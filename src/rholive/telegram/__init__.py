@@ -1,12 +1,31 @@
 """Telegram: voice notes to a bot (aiogram 3) answered by one Live session per chat.
 
-Group voice chats live in ``voicechat.py`` (optional extra) and share nothing here but the settings.
+Group voice chats live in the ``voicechat_*`` modules (optional extra). The names below are loaded on first
+use (PEP 562), so the call worker child process, which imports ``rholive.telegram.voicechat_worker``, does
+not pay for importing aiogram (seconds on a loaded machine) that it never uses.
 """
 
-from rholive.telegram.chats import ChatOptions, Timing
-from rholive.telegram.pacing import PacingOptions
-from rholive.telegram.personas import Persona, default_personas
-from rholive.telegram.run import BotTokenRefused, VoiceNoteBot, run_bot
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rholive.telegram.chats import ChatOptions, Timing
+    from rholive.telegram.pacing import PacingOptions
+    from rholive.telegram.personas import Persona, default_personas
+    from rholive.telegram.run import BotTokenRefused, VoiceNoteBot, run_bot
+
+_WHERE = {
+    "BotTokenRefused": "run",
+    "ChatOptions": "chats",
+    "PacingOptions": "pacing",
+    "Persona": "personas",
+    "Timing": "chats",
+    "VoiceNoteBot": "run",
+    "default_personas": "personas",
+    "run_bot": "run",
+}
 
 __all__ = [
     "BotTokenRefused",
@@ -18,3 +37,10 @@ __all__ = [
     "default_personas",
     "run_bot",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'rholive.telegram' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"rholive.telegram.{module}"), name)

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Iterable
+from typing import Protocol
 
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.exceptions import TelegramAPIError
@@ -26,6 +27,13 @@ from rholive.telegram.replies import send_text
 log = logging.getLogger("rholive.telegram")
 REFUSAL_REPEAT_S = 600.0
 COMMANDS = ("start", "help", "reset", "voice", "persona")
+VOICECHAT_COMMANDS = ("join", "leave", "call")
+
+
+class VoiceChats(Protocol):
+    """Where /join, /leave and /call go (the voice chat supervisor, or a stand-in saying how to set it up)."""
+
+    def submit(self, chat_id: int, command: str) -> None: ...
 
 
 class _Refused(Filter):
@@ -67,13 +75,21 @@ class Refusals:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
-def build_router(hub: ChatHub, allow: Iterable[int], refusals: Refusals) -> Router:
+def build_router(
+    hub: ChatHub, allow: Iterable[int], refusals: Refusals, voicechats: VoiceChats | None = None
+) -> Router:
     router = Router(name="rholive-telegram")
     allowed = frozenset(allow)
 
     @router.message(_Refused(allowed))
     async def refused(message: Message) -> None:
         refusals.refuse(message.chat.id)
+
+    if voicechats is not None:
+
+        @router.message(Command(*VOICECHAT_COMMANDS))
+        async def voicechat(message: Message, command: CommandObject) -> None:
+            voicechats.submit(message.chat.id, command.command)
 
     @router.message(Command(*COMMANDS))
     async def command(message: Message, command: CommandObject) -> None:
@@ -110,7 +126,9 @@ def build_router(hub: ChatHub, allow: Iterable[int], refusals: Refusals) -> Rout
     return router
 
 
-def build_dispatcher(hub: ChatHub, allow: Iterable[int], refusals: Refusals) -> Dispatcher:
+def build_dispatcher(
+    hub: ChatHub, allow: Iterable[int], refusals: Refusals, voicechats: VoiceChats | None = None
+) -> Dispatcher:
     dispatcher = Dispatcher()
-    dispatcher.include_router(build_router(hub, allow, refusals))
+    dispatcher.include_router(build_router(hub, allow, refusals, voicechats))
     return dispatcher

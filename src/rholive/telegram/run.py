@@ -22,7 +22,9 @@ from rholive.telegram.chats import ChatHub, ChatOptions, Timing
 from rholive.telegram.logsafe import install_redaction, remove_redaction
 from rholive.telegram.pacing import Pacer, PacingOptions
 from rholive.telegram.personas import DEFAULT_PERSONA, Persona, default_personas
+from rholive.telegram.replies import send_text
 from rholive.telegram.store import ChatStore
+from rholive.telegram.voicechat_supervisor import VoiceChatConfig, VoiceChatsOff, VoiceChatSupervisor
 
 log = logging.getLogger("rholive.telegram")
 
@@ -49,6 +51,7 @@ class VoiceNoteBot:
         on_timing: Callable[[Timing], None] | None = None,
         polling_timeout: int = 10,
         handle_signals: bool = False,
+        voicechat: VoiceChatConfig | None = None,
     ) -> None:
         self.allow = frozenset(allow)
         api = TelegramAPIServer.from_base(api_url) if api_url else None
@@ -61,7 +64,13 @@ class VoiceNoteBot:
         default = DEFAULT_PERSONA if DEFAULT_PERSONA in names else next(iter(names))
         self.hub = ChatHub(self.bot, endpoint, self.store, self.pacer, names, default, options, on_timing)
         self.refusals = Refusals(self.bot, self.pacer)
-        self.dispatcher = build_dispatcher(self.hub, self.allow, self.refusals)
+        # Group voice chats run in a child process (see voicechat_supervisor): the bot only sends commands.
+        self.voicechats: VoiceChatSupervisor | VoiceChatsOff = VoiceChatsOff(self._tell)
+        if voicechat is not None:
+            persona = names[default]  # the call speaks as the default persona, with the bot's model
+            voicechat = voicechat.with_defaults(options.model, persona.instruction, persona.voice)
+            self.voicechats = VoiceChatSupervisor(voicechat, endpoint, self._tell)
+        self.dispatcher = build_dispatcher(self.hub, self.allow, self.refusals, self.voicechats)
         self._polling_timeout = polling_timeout
         self._handle_signals = handle_signals
         self._polling: asyncio.Task[None] | None = None
@@ -106,7 +115,11 @@ class VoiceNoteBot:
                 await polling
         await self._close_parts()
 
+    async def _tell(self, chat_id: int, text: str) -> None:
+        await send_text(self.bot, self.pacer, chat_id, text)
+
     async def _close_parts(self) -> None:
+        await self.voicechats.close()
         await self.refusals.close()
         await self.hub.close()
         await self.bot.session.close()
@@ -129,9 +142,10 @@ async def run_bot(
     options: ChatOptions | None = None,
     pacing: PacingOptions | None = None,
     db_path: Path | str | None = None,
+    voicechat: VoiceChatConfig | None = None,
 ) -> None:
     """Run the voice-note bot until SIGINT/SIGTERM. With an empty ``allow`` it answers nobody (and says so)."""
-    secrets = [bot_token]
+    secrets = [bot_token, *(voicechat.secrets if voicechat else [])]
     if settings.api_key is not None:
         secrets.append(settings.api_key.get_secret_value())
     redactor = install_redaction(secrets)
@@ -154,6 +168,7 @@ async def run_bot(
                 pacing=pacing,
                 db_path=db_path,
                 handle_signals=True,
+                voicechat=voicechat,
             )
             await bot.start()
             try:

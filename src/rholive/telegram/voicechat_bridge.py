@@ -4,11 +4,10 @@ Uplink: frames heard in the call (one s16le block per speaker SSRC every 10 ms) 
 mono → ``session.send_audio``. Downlink: the model's 24 kHz reply → resampled to the call's rate →
 :class:`FramePacer` → ``send_external_frame``. ``Interrupted`` (barge-in) flushes the playback queue.
 
-MTProto seam (not built, cannot be tested offline): joining a real group call needs a user account. The
-flow is ``payload = await ntg.create_call(chat_id)`` → the account sends ``phone.joinGroupCall`` with that
-payload and gets the transport params JSON back → ``await ntg.connect(chat_id, params, False)``. Pass that
-account step as ``join`` to :func:`join_group_call`; everything after it (this bridge) is the same as in the
-offline tests, where two ntgcalls instances call each other over loopback.
+Joining a real group call with a user account is `voicechat_join.PyTgCallsClient` (py-tgcalls over Telethon),
+run in the call worker child process (`voicechat_worker`) behind the `voicechat_client.CallClient` boundary.
+`join_group_call` below is the same flow on a bare ntgcalls instance: ``payload = await ntg.create_call(chat)``
+→ the account sends ``phone.joinGroupCall`` with it and gets the transport params back → ``ntg.connect``.
 """
 
 from __future__ import annotations
@@ -22,7 +21,8 @@ from typing import Any, Protocol
 from rholive.audio.pcm import Resampler
 from rholive.live import LiveSession
 from rholive.live import events as ev
-from rholive.telegram.voicechat_media import Clock, FramePacer, Mixer
+from rholive.telegram.voicechat_media import Clock, FramePacer
+from rholive.telegram.voicechat_speaker import MIX, make_mixer
 
 log = logging.getLogger(__name__)
 
@@ -120,15 +120,18 @@ class VoiceChatBridge:
         prebuffer_ms: int = 60,
         clock: Clock | None = None,
         on_event: Callable[[ev.Event], None] | None = None,
+        on_heard: Callable[[list[tuple[int, bytes]]], None] | None = None,
+        speakers: str = MIX,
     ) -> None:
         self.call = call
         self.session = session
-        self.mixer = Mixer(call.rate, call.channels, MODEL_IN_RATE)
+        self.mixer = make_mixer(speakers, call.rate, call.channels, MODEL_IN_RATE)  # mix, or follow one
         self.pacer = FramePacer(
             call.rate, call.send_frame, channels=call.channels, prebuffer_ms=prebuffer_ms, clock=clock
         )
         self.stats = BridgeStats()
         self._on_event = on_event
+        self._on_heard = on_heard
         self._reply_resampler: Resampler | None = None
         self._reply_rate = 0
         self._uplink: asyncio.Queue[bytes] = asyncio.Queue()
@@ -136,6 +139,8 @@ class VoiceChatBridge:
 
     def _heard(self, batch: list[tuple[int, bytes]]) -> None:
         self.stats.frames_heard += len(batch)
+        if self._on_heard is not None:
+            self._on_heard(batch)
         pcm = self.mixer.mix(batch)
         if pcm:
             self._uplink.put_nowait(pcm)

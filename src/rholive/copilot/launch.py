@@ -1,0 +1,202 @@
+"""``rholive run``: open the devices and the screen, pick the interface, run the `Copilot` until Ctrl-C.
+
+The interface: `--json` prints JSON objects; otherwise the overlay when the `gui` extra is installed and a
+display is there (unless `--terminal`), else the terminal view. Everything that can fail because of the
+machine (no microphone, no display for the capture, no Wayland X access) fails before the session starts,
+with one line saying what to do. `--turns server` streams audio with the server's VAD, which leaves no place
+for screen turns: it runs the audio-only `VoiceRun` (as before the copilot existed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from typing import Any
+
+from rholive.audio.devices import Capture, find_device
+from rholive.audio.playback import Speaker
+from rholive.config import Settings
+from rholive.connect import open_endpoint
+from rholive.copilot.personas import resolve_persona
+from rholive.copilot.planner import PlannerConfig, TurnPlanner
+from rholive.copilot.printer import CopilotPrinter
+from rholive.copilot.runtime import Controls, Copilot
+from rholive.copilot.screen_source import ScreenConfig, ScreenSource
+from rholive.copilot.store import TranscriptStore, default_path
+from rholive.replay import TurnMode
+from rholive.screen import check_display
+from rholive.ui.view import CopilotView
+from rholive.voice_run import Source, open_sources, run_voice
+
+
+@dataclass
+class RunOptions:
+    mic: str | None = ""  # None: off; "": the default device
+    system: str | None = ""
+    output: str | None = None
+    json_mode: bool = False
+    turns: TurnMode = "client"
+    screen: ScreenConfig | None = field(default_factory=ScreenConfig)  # None: --no-screen
+    persona: str | None = None  # a preset name (--persona)
+    proactive_interval_s: float | None = None
+    terminal: bool = False  # --terminal: never the overlay
+    store: bool = True
+
+
+def _persona(name: str | None, settings: Settings) -> tuple[str, str]:
+    """(system instruction, its name for the transcript): --persona > the persona setting > the settings'
+    system instruction > the silent helper."""
+    chosen = name or settings.persona
+    return resolve_persona(name, settings), chosen or ("custom" if settings.system_instruction else "default")
+
+
+def _planner(options: RunOptions) -> TurnPlanner:
+    config = PlannerConfig()
+    changes: dict[str, Any] = {}
+    if options.screen is not None:
+        changes["max_fps"] = options.screen.max_fps
+    if options.proactive_interval_s is not None:
+        changes["proactive_interval_s"] = options.proactive_interval_s
+    return TurnPlanner(PlannerConfig(**{**config.__dict__, **changes}))
+
+
+async def _session(
+    settings: Settings,
+    options: RunOptions,
+    view: CopilotView,
+    trace: CopilotPrinter | None,
+    controls: Controls,
+    *,
+    signals: bool,
+) -> int:
+    persona, persona_name = _persona(options.persona, settings)
+    screen = ScreenSource(options.screen) if options.screen is not None else None
+    if screen is not None:
+        await screen.open()  # no display / Wayland without X: one clear error, before anything starts
+    captures: list[Capture] = []
+    speaker: Speaker | None = None
+    store: TranscriptStore | None = None
+    try:
+        captures = open_sources(options.mic, options.system)  # a missing device fails here, naming it
+        speaker = Speaker(options.output) if settings.modality == "audio" else None
+        store = TranscriptStore(default_path(settings.data_dir)) if options.store else None
+        for cap in captures:
+            await cap.start()
+        if speaker is not None:
+            await speaker.start()
+        copilot = Copilot(
+            settings,
+            audio=[Source(cap.label, cap) for cap in captures],
+            screen=screen,
+            view=view,
+            trace=trace,
+            store=store,
+            speaker=speaker,
+            persona=persona,
+            persona_name=persona_name,
+            planner=_planner(options),
+            controls=controls,
+        )
+        if signals:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, copilot.stop.set)
+        heard = ", ".join(f"{cap.label}: {cap.name}" for cap in captures) or "no audio"
+        seen = f"; screen: {_describe_screen(options.screen)}" if options.screen is not None else ""
+        print(f"rholive: listening ({heard}){seen}; Ctrl-C to stop", file=sys.stderr, flush=True)
+        async with open_endpoint(settings) as endpoint:
+            return await copilot.run(endpoint)
+    finally:
+        for cap in captures:
+            await cap.aclose()
+        if speaker is not None:
+            await speaker.aclose()
+        if screen is not None:
+            await screen.aclose()
+        if store is not None:
+            store.close()
+
+
+def _describe_screen(config: ScreenConfig) -> str:
+    where = (
+        f"region {config.region.left},{config.region.top},{config.region.width}x{config.region.height}"
+        if config.region
+        else f"monitor {config.monitor}"
+    )
+    return f"{where}, at most {config.max_fps:g} frame/s, long edge <= {config.max_edge} px"
+
+
+def main(settings: Settings, options: RunOptions) -> int:
+    if options.turns == "server":
+        if options.screen is not None:
+            print("rholive: --turns server has no screen turns: running audio only", file=sys.stderr)
+        return asyncio.run(
+            run_voice(
+                settings,
+                mic=options.mic,
+                system=options.system,
+                output=options.output,
+                json_mode=options.json_mode,
+                turns="server",
+            )
+        )
+    _preflight(settings, options)
+    controls = Controls()
+    if options.json_mode:
+        printer = CopilotPrinter(sys.stdout, sys.stderr, json_mode=True)
+        return asyncio.run(_session(settings, options, printer, printer, controls, signals=True))
+    if not options.terminal:
+        from rholive.ui.overlay import overlay_available, run_with_overlay
+
+        why_not = overlay_available() or _qt_fails()
+        if why_not is None:
+
+            def in_overlay(view: CopilotView) -> Awaitable[int]:
+                return _session(settings, options, view, None, controls, signals=False)
+
+            return run_with_overlay(in_overlay, controls=controls)
+        print(f"rholive: terminal view: {why_not}", file=sys.stderr)
+    return asyncio.run(_terminal(settings, options, controls))
+
+
+def _preflight(settings: Settings, options: RunOptions) -> None:
+    """A bad setting, or what the machine lacks (a display to capture, a sound server, a device), is one error
+    line before any interface starts, not after a view has drawn itself."""
+    _persona(options.persona, settings)
+    if options.screen is not None and sys.platform.startswith("linux"):
+        check_display()
+    if options.mic is not None:
+        find_device(options.mic or None, "me")
+    if options.system is not None:
+        find_device(options.system or None, "them")
+
+
+def _qt_fails() -> str | None:
+    """Qt aborts the whole process when its platform plugin cannot load (e.g. libxcb-icccm4 missing), which
+    `overlay_available` cannot see without loading it: try once in a child process."""
+    probe = "from PySide6.QtWidgets import QApplication; QApplication([])"
+    try:
+        env = {**os.environ, "QT_DEBUG_PLUGINS": "1"}  # so the missing library is named
+        done = subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, timeout=20, env=env
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"the overlay could not be tried ({exc})"
+    if done.returncode == 0:
+        return None
+    found = re.search(r"(\S+\.so[.\d]*): cannot open shared object", done.stderr)
+    missing = found.group(1) if found else "a library Qt needs"
+    return f"Qt cannot open the display: {missing} is missing (e.g. apt-get install libxcb-icccm4 libxcb-keysyms1)"
+
+
+async def _terminal(settings: Settings, options: RunOptions, controls: Controls) -> int:
+    from rholive.ui.terminal import TerminalView
+
+    with TerminalView() as view:
+        return await _session(settings, options, view, None, controls, signals=True)

@@ -1,0 +1,567 @@
+"""The copilot runtime: audio sources and the screen → gates → one Live session → the view, speaker and store.
+
+Data flows one way (DESIGN.md). Each audio source (`me`: the microphone, `them`: the monitor of the output)
+goes through its own segmenter (a worker thread each) into the shared `TurnStream`; the screen is sampled by
+`ScreenSource` (its own thread). The pure `TurnPlanner` sits between both and the session: audio turns carry
+the current frame, frames are only ever sent inside a turn, proactive screen turns come from `tick` (every
+`tick_s`), and a barge-in flushes the speaker and withdraws the answer being streamed. Replies pass through
+the `AnswerFilter`, so `<nothing>` is never shown or stored. Everything said (who, input transcription, screen
+turns, answers, token usage) goes to the `TranscriptStore`.
+
+Everything here runs on one event loop; `CopilotControls` (hotkeys, overlay buttons) may call from any thread
+and are marshalled with `call_soon_threadsafe`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from typing import Any, TextIO
+
+from rholive.audio.echo_guard import GuardedMic
+from rholive.audio.pcm import rms_dbfs
+from rholive.audio.playback import Speaker
+from rholive.audio.segmenter import Segmenter
+from rholive.chat import session_options
+from rholive.config import Settings
+from rholive.copilot.answers import AnswerFilter
+from rholive.copilot.planner import TurnPlanner
+from rholive.copilot.printer import CopilotPrinter
+from rholive.copilot.screen_source import ScreenFrame, ScreenSource
+from rholive.copilot.turn_stream import Audio, End, Start, TurnStream, WireAction
+from rholive.copilot.turn_wire import TurnWire
+from rholive.live import Endpoint, LiveSession, SetupConfig
+from rholive.live import events as ev
+from rholive.replay import ANSWER_TIMEOUT_S, voice_setup, wait_until
+from rholive.ui.view import CopilotView
+from rholive.voice_run import Source, record_loss
+
+TICK_S = 0.5  # how often the planner is asked whether a proactive screen turn is due
+LEVEL_EVERY_S = 0.1  # audio meters: about 10 updates a second per source
+# A spoken reply is held until its transcript shows it is not `<nothing>`, at most this much (2 s at 24 kHz).
+HOLD_AUDIO_BYTES = 2 * 24000 * 2
+# contextWindowCompression: without it the service ends audio+video sessions after 2 minutes. A sliding
+# window from ~32k tokens down to ~16k keeps a couple of minutes of screen + speech (a frame is 258 tokens).
+COMPRESSION_TRIGGER_TOKENS = 32_000
+COMPRESSION_TARGET_TOKENS = 16_000
+
+
+def copilot_setup(
+    settings: Settings, *, video: bool, media_resolution: str | None, persona: str | None
+) -> SetupConfig:
+    """Client turns (activity markers), input transcription for the transcript, the persona, and with video
+    the matching mediaResolution and context-window compression."""
+    config = replace(
+        voice_setup(settings, "client"),
+        input_transcription=True,
+        system_instruction=persona if persona is not None else settings.system_instruction,
+    )
+    if video:
+        config = replace(
+            config,
+            media_resolution=media_resolution,
+            compression_trigger_tokens=COMPRESSION_TRIGGER_TOKENS,
+            compression_target_tokens=COMPRESSION_TARGET_TOKENS,
+        )
+    return config
+
+
+@dataclass
+class _Reply:
+    """The answer being streamed: the filter, what it let through, and whether a barge-in withdrew it."""
+
+    filter: AnswerFilter
+    turn_id: int | None
+    shown: str = ""
+    withdrawn: bool = False
+    held_audio: list[bytes] = field(default_factory=list)  # spoken reply waiting for its transcript
+    held_bytes: int = 0
+    audio_open: bool = False  # the spoken reply plays as it comes
+
+
+class Copilot:
+    """`await Copilot(...).run(endpoint)` until `stop` is set, the session closes, or every source ends."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        audio: Sequence[Source] = (),
+        screen: ScreenSource | None = None,
+        view: CopilotView | None = None,
+        trace: CopilotPrinter | None = None,
+        store: Any | None = None,  # a TranscriptStore
+        speaker: Speaker | None = None,
+        persona: str | None = None,
+        persona_name: str = "",
+        planner: TurnPlanner | None = None,
+        controls: Controls | None = None,
+        tick_s: float = TICK_S,
+        err: TextIO | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not audio and screen is None:
+            raise ValueError("nothing to listen to or watch: the microphone, system audio and screen are off")
+        self.settings = settings
+        self.audio = list(audio)
+        self.screen = screen
+        self.trace = trace
+        self.view: CopilotView = (
+            view if view is not None else (trace or CopilotPrinter(sys.stdout, sys.stderr, False))
+        )
+        self.store = store
+        self.speaker = speaker
+        self.persona = persona
+        self.persona_name = persona_name
+        self.planner = planner or TurnPlanner()
+        self.tick_s = tick_s
+        self.err = err or sys.stderr
+        self.clock = clock
+        self.stop = asyncio.Event()
+        self.started = asyncio.Event()  # the session is up and the sources are being read
+        self.controls = controls or Controls()
+        self.session: LiveSession | None = None
+        self.wire: TurnWire | None = None
+        self.session_id: str | None = None
+        self.turns_sent = 0  # audio + screen turns closed on the wire
+        self.audio_turns = 0
+        self.screen_turns = 0
+        self.answers = 0  # replies complete (turnComplete), shown or not
+        self.withheld = 0  # replies that meant nothing to show
+        self.unspoken_bytes = 0  # audio of `<nothing>` replies, never played
+        self.closed: ev.Closed | None = None
+        self.lost: list[str] = []
+        self.skipped: Counter[str] = Counter()
+        self.listening = True
+        self._stream = TurnStream()
+        self._reply: _Reply | None = None
+        self._last_turn_id: int | None = None
+        self._audio_turn_id: int | None = None
+        self._audio_turn_who: str | None = None  # whose turn the next input transcription belongs to
+        self._ask_pending = False
+        self._level_at: dict[str, float] = {}
+        self._changed = asyncio.Condition()
+        self._lock = asyncio.Lock()  # planner + wire: one step at a time across the source tasks
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def run(self, endpoint: Endpoint) -> int:
+        video = self.screen is not None
+        setup = copilot_setup(
+            self.settings,
+            video=video,
+            media_resolution=self.screen.config.media_resolution if self.screen else None,
+            persona=self.persona,
+        )
+        self.controls.bind(self, asyncio.get_running_loop())
+        self.view.set_status("connecting")
+        async with LiveSession(endpoint, setup, options=session_options(self.settings)) as session:
+            self.session = session
+            self.wire = TurnWire(session, self)
+            if self.store is not None:
+                self.session_id = self.store.start_session(
+                    model=setup.model, kind="copilot", at=time.time(), persona=self.persona_name
+                )
+            consumer = asyncio.create_task(self._consume(session))
+            sources = [asyncio.create_task(self._pump(src)) for src in self.audio]
+            helpers = [asyncio.create_task(self._tick())]
+            if self.screen is not None:
+                helpers.append(
+                    asyncio.create_task(
+                        self.screen.run(
+                            self._on_frame,
+                            self._on_skip,
+                            clock=self.clock,
+                            paused=lambda: not self.listening,
+                            on_error=lambda message: self._note(
+                                f"screen capture failed ({message}); retrying"
+                            ),
+                        )
+                    )
+                )
+                sources.append(helpers[-1])
+            self.started.set()
+            await self._until_done(sources, consumer)
+            for src in self.audio:  # ends each source's iteration; open turns close with stream_end
+                with contextlib.suppress(Exception):
+                    await src.stream.aclose()  # type: ignore[attr-defined]
+            for task in helpers:
+                task.cancel()
+            await asyncio.gather(*sources, *helpers, return_exceptions=True)
+            if (
+                not self.stop.is_set() and self.closed is None
+            ):  # sources ended: let the last turns be answered
+                await self.wait_answers(self.turns_sent)
+            await session.close()
+            await consumer
+        if self.store is not None and self.session_id is not None:
+            self.store.end_session(self.session_id, at=time.time())
+        self.view.set_status("closed", self.closed.reason if self.closed else "")
+        if self.closed is not None and self.closed.error:
+            return 1
+        all_lost = bool(self.audio) and len(self.lost) == len(self.audio) and self.screen is None
+        return 1 if all_lost and not self.stop.is_set() else 0
+
+    async def _until_done(self, sources: list[asyncio.Task[Any]], consumer: asyncio.Task[None]) -> None:
+        stopper = asyncio.create_task(self.stop.wait())
+        pending = set(sources)
+        try:
+            while pending and not self.stop.is_set() and self.closed is None:
+                done, _ = await asyncio.wait(
+                    {*pending, stopper, consumer}, return_when=asyncio.FIRST_COMPLETED
+                )
+                pending -= done
+                for task in done & set(sources):
+                    if not task.cancelled():
+                        task.result()  # a failing source is an error of the whole run
+                if consumer in done:
+                    break
+        finally:
+            stopper.cancel()
+
+    async def wait_answers(self, count: int, limit_s: float = ANSWER_TIMEOUT_S) -> bool:
+        """Until `count` replies completed (True) or the session closed / the limit passed (False)."""
+        await wait_until(self._changed, lambda: self.answers >= count or self.closed is not None, limit_s)
+        return self.answers >= count
+
+    def _note(self, text: str) -> None:
+        print(f"rholive: {text}", file=self.err, flush=True)
+
+    # ------------------------------------------------------------------ audio
+
+    async def _pump(self, src: Source) -> None:
+        segmenter = Segmenter(speaker=src.label)
+        thread = ThreadPoolExecutor(1, thread_name_prefix=f"segmenter {src.label}")
+        loop = asyncio.get_running_loop()
+        guard = GuardedMic() if self.speaker is not None and src.label == "me" else None
+        if guard is not None:
+            assert self.speaker is not None
+
+            def played(monotonic_s: float, chunk_ms: int, level_dbfs: float) -> None:
+                loop.call_soon_threadsafe(guard.guard.on_playback, monotonic_s * 1000, chunk_ms, level_dbfs)
+
+            self.speaker.on_played = played
+        clock = getattr(src.stream, "clock_ms", None)
+        end_ms: float | None = None
+
+        async def segment(t_ms: float, pcm: bytes) -> None:
+            decisions = await loop.run_in_executor(thread, segmenter.push, pcm, t_ms)
+            await self._audio_actions(self._stream.feed(src.label, decisions))
+
+        try:
+            async for t_ms, pcm in src.stream:
+                self._level(src.label, pcm)
+                end_ms = t_ms + len(pcm) / 32
+                if not self.listening:
+                    pcm = bytes(len(pcm))  # paused: the segmenter hears silence, an open turn closes
+                if guard is None:
+                    await segment(t_ms, pcm)
+                    continue
+                out = guard.feed(t_ms, pcm, clock(t_ms) if clock else None)
+                if out.barge_in and self.speaker is not None:
+                    self.speaker.flush()
+                for t, frame in out.frames:
+                    await segment(t, frame)
+            if guard is not None:
+                for t, frame in guard.finish():
+                    await segment(t, frame)
+        finally:
+            decisions = await loop.run_in_executor(thread, segmenter.finish, end_ms)
+            await self._audio_actions(self._stream.feed(src.label, decisions))
+            thread.shutdown(wait=False)
+            self._ended(src)
+
+    def _level(self, label: str, pcm: bytes) -> None:
+        now = self.clock()
+        if now - self._level_at.get(label, -1.0) >= LEVEL_EVERY_S:
+            self._level_at[label] = now
+            self.view.set_level(label, rms_dbfs(pcm) if self.listening else -100.0)
+
+    async def _audio_actions(self, actions: list[WireAction]) -> None:
+        assert self.session is not None and self.wire is not None
+        for action in actions:
+            if isinstance(action, Audio):
+                await self.session.send_audio(action.pcm)
+                continue
+            async with self._lock:
+                now = self.clock()
+                if isinstance(action, Start):
+                    if self.trace is not None:
+                        self.trace.turn(action)
+                    if self.speaker is not None and action.speaker == "me":
+                        self.speaker.flush()  # barge-in: the user speaks over the reply
+                    await self.wire.perform(self.planner.audio_turn_open(action.speaker, now))
+                    await self.wire.open_audio()
+                    self._audio_turn_id = self._add_turn(action.speaker, "audio", "")
+                    self._audio_turn_who = action.speaker
+                elif isinstance(action, End):
+                    await self.wire.perform(self.planner.audio_turn_close(action.speaker, now))
+                    await self.wire.close_audio()
+                    if self.trace is not None:
+                        self.trace.turn(action)
+                    self.audio_turns += 1
+                    self._turn_sent()
+
+    def _ended(self, src: Source) -> None:
+        record_loss(src, self.stop.is_set(), self.lost, self._note)
+
+    # ------------------------------------------------------------------ screen
+
+    async def _on_frame(self, frame: ScreenFrame) -> None:
+        assert self.wire is not None
+        async with self._lock:
+            self.wire.keep(frame)
+            actions = self.planner.frame_ready(frame.t, frame.id, frame.changed_fraction)
+            if frame.forced and self._ask_pending:
+                self._ask_pending = False
+                actions = [*actions, *self.planner.ask_now(frame.t)]
+            await self.wire.perform(actions)
+
+    def _on_skip(self, reason: str) -> None:
+        self.frame_skipped(reason)
+
+    async def _tick(self) -> None:
+        assert self.wire is not None
+        while True:
+            await asyncio.sleep(self.tick_s)
+            if not self.listening:
+                continue
+            async with self._lock:
+                await self.wire.perform(self.planner.tick(self.clock()))
+
+    # ------------------------------------------------------------------ WireListener (called by TurnWire)
+
+    def screen_turn_sent(self, frames: list[ScreenFrame]) -> None:
+        changed = max((f.changed_fraction for f in frames), default=0.0)
+        forced = any(f.forced for f in frames)
+        if self.trace is not None:
+            self.trace.screen_turn(len(frames), changed, forced)
+        what = "asked now" if forced else f"screen changed ({changed:.0%})"
+        self._add_turn("screen", "screen", what)
+        self.view.user_turn("screen", what)
+        self.screen_turns += 1
+        self._turn_sent()
+
+    def frame_sent(self, frame: ScreenFrame, turn: str) -> None:
+        if self.trace is not None:
+            self.trace.frame_sent(frame.id, len(frame.jpeg), turn)
+        self._show_frames()
+
+    def frame_skipped(self, reason: str) -> None:
+        self.skipped[reason] += 1
+        if self.trace is not None:
+            self.trace.frame_skipped(reason)
+        self._show_frames()
+
+    def barge_in(self, who: str) -> None:
+        if self.speaker is not None:
+            self.speaker.flush()
+        if self.trace is not None:
+            self.trace.barge_in(who)
+        reply = self._reply
+        if reply is not None and not reply.withdrawn:
+            reply.withdrawn = True  # later deltas of this reply are not shown either
+            self.view.answer_done(False)
+
+    def _show_frames(self) -> None:
+        self.view.set_frames(self.wire.frames_sent if self.wire else 0, dict(self.skipped))
+
+    # ------------------------------------------------------------------ turns and the store
+
+    def _add_turn(self, who: str, kind: str, text: str) -> int | None:
+        if self.store is None or self.session_id is None:
+            return None
+        turn_id = self.store.add_turn(self.session_id, who=who, kind=kind, at=time.time(), text=text)
+        self._last_turn_id = turn_id
+        return turn_id
+
+    def _turn_sent(self) -> None:
+        self.turns_sent += 1
+        self._status_idle()
+
+    # ------------------------------------------------------------------ session events
+
+    async def _consume(self, session: LiveSession) -> None:
+        async for event in session:
+            async with self._lock:
+                await self._on_event(event)
+            if self.trace is not None:
+                self.trace.session_event(event)
+            async with self._changed:
+                self._changed.notify_all()
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def _on_event(self, event: ev.Event) -> None:
+        assert self.wire is not None
+        now = self.clock()
+        match event:
+            case ev.TextPart(text=text, thought=False) | ev.OutputTranscription(text=text):
+                await self._answer_text(text, now)
+            case ev.AudioChunk(data=data):
+                self._play((await self._reply_started(now)), data)
+            case ev.TurnComplete():
+                self._finish_reply()
+                if self.speaker is not None:
+                    self.speaker.end_of_reply()
+                self.answers += 1
+                await self.wire.perform(self.planner.reply_finished(now))
+                self._status_idle()
+            case ev.Interrupted():
+                if self.speaker is not None:
+                    self.speaker.flush()
+                self._finish_reply()
+                await self.wire.perform(self.planner.interrupted(now))
+                self._status_idle()
+            case ev.InputTranscription(text=text) if text:
+                if self._audio_turn_who is not None:
+                    self.view.user_turn(self._audio_turn_who, text)  # type: ignore[arg-type]
+                if self.store is not None and self._audio_turn_id is not None:
+                    self.store.set_turn_text(self._audio_turn_id, text, append=True)
+            case ev.Usage(total_tokens=total):
+                self.view.set_tokens(self.session.usage.total_tokens if self.session else total)
+                if self.store is not None and self.session_id is not None:
+                    modality = {f"prompt_{k}": v for k, v in event.prompt_by_modality.items()}
+                    modality |= {f"response_{k}": v for k, v in event.response_by_modality.items()}
+                    self.store.add_usage(
+                        self.session_id,
+                        at=time.time(),
+                        total_tokens=total,
+                        prompt_tokens=event.prompt_tokens,
+                        response_tokens=event.response_tokens,
+                        by_modality=modality,
+                    )
+            case ev.Connected(resumed=resumed):
+                self.view.set_status("connected", "resumed" if resumed else "")
+                self._status_idle()
+            case ev.Reconnecting(reason=reason):
+                self.view.set_status("reconnecting", reason)
+            case ev.GoAway(time_left_s=left):
+                self.view.set_status("reconnecting", f"goAway: the connection ends in {left:g} s")
+            case ev.Resumed(replayed=replayed):
+                self.view.set_status("connected", f"resumed ({replayed} message(s) sent again)")
+                self._status_idle()
+            case ev.ContextLost(reason=reason):
+                self.view.set_status("connected", f"context lost: {reason}")
+            case ev.FrameDropped():
+                self.frame_skipped("backpressure")
+            case ev.Closed():
+                self.closed = event
+                self._finish_reply()
+
+    async def _reply_started(self, now: float) -> _Reply:
+        if self._reply is None:
+            assert self.wire is not None
+            self._reply = _Reply(AnswerFilter(), self._last_turn_id)
+            await self.wire.perform(self.planner.reply_started(now))
+            self._status_idle()
+        return self._reply
+
+    async def _answer_text(self, text: str, now: float) -> None:
+        reply = await self._reply_started(now)
+        shown = reply.filter.feed(text)
+        if shown and not reply.withdrawn:
+            reply.shown += shown
+            self.view.answer_delta(shown)
+        if reply.filter.released:
+            self._release_audio(reply)
+
+    def _play(self, reply: _Reply, pcm: bytes) -> None:
+        """Spoken replies: held back (up to HOLD_AUDIO_BYTES) until the transcript shows it is not `<nothing>`."""
+        if self.speaker is None or reply.withdrawn:
+            return
+        if reply.audio_open:
+            self.speaker.feed(pcm)
+            return
+        reply.held_audio.append(pcm)
+        reply.held_bytes += len(pcm)
+        if reply.filter.released or reply.held_bytes > HOLD_AUDIO_BYTES:
+            self._release_audio(reply)  # no transcript (yet) to judge by: waiting longer would only lag
+
+    def _release_audio(self, reply: _Reply) -> None:
+        reply.audio_open = True
+        held, reply.held_audio = reply.held_audio, []
+        if self.speaker is not None and not reply.withdrawn:
+            for pcm in held:
+                self.speaker.feed(pcm)
+
+    def _finish_reply(self) -> None:
+        reply, self._reply = self._reply, None
+        if reply is None:
+            return
+        rest = reply.filter.finish()  # what was held back, or None when the whole reply meant nothing
+        if reply.withdrawn:
+            return
+        if rest is None:
+            self.withheld += 1
+            self.unspoken_bytes += reply.held_bytes if not reply.audio_open else 0
+            reply.held_audio = []  # a spoken `<nothing>` is never played
+            self.view.answer_done(False)
+            if self.trace is not None:
+                self.trace.answer(None)
+            return
+        if rest:
+            reply.shown += rest
+            self.view.answer_delta(rest)
+        self._release_audio(reply)
+        self.view.answer_done(True)
+        if self.store is not None and self.session_id is not None:
+            self.store.add_answer(self.session_id, turn_id=reply.turn_id, text=reply.shown, at=time.time())
+        if self.trace is not None:
+            self.trace.answer(reply.shown)
+
+    def _status_idle(self) -> None:
+        self.view.set_status(self.planner.model_state if self.listening else "paused")
+
+    # ------------------------------------------------------------------ controls (event-loop side)
+
+    def ask_now(self) -> None:
+        if self.screen is not None:
+            self._ask_pending = True
+            self.screen.force_next()
+
+    def set_listening(self, on: bool) -> None:
+        self.listening = on
+        self.view.set_status("listening" if on else "paused")
+
+
+class Controls:
+    """`CopilotControls` for hotkeys and buttons: callable from any thread, before or after the copilot
+    starts (calls before it runs are ignored, the listening state is kept)."""
+
+    def __init__(self) -> None:
+        self._copilot: Copilot | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = threading.Lock()
+        self._listening = True
+
+    def bind(self, copilot: Copilot, loop: asyncio.AbstractEventLoop) -> None:
+        with self._lock:
+            self._copilot, self._loop = copilot, loop
+            listening = self._listening
+        if not listening:
+            copilot.set_listening(False)
+
+    def _call(self, name: str, *args: Any) -> None:
+        with self._lock:
+            copilot, loop = self._copilot, self._loop
+        if copilot is None or loop is None or loop.is_closed():
+            return
+        loop.call_soon_threadsafe(getattr(copilot, name), *args)
+
+    def ask_now(self) -> None:
+        self._call("ask_now")
+
+    def toggle_listening(self) -> bool:
+        with self._lock:
+            self._listening = not self._listening
+            on = self._listening
+        self._call("set_listening", on)
+        return on

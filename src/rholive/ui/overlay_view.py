@@ -1,0 +1,124 @@
+"""`OverlayView`: the `CopilotView` the runtime calls from its asyncio thread, delivered to the Qt thread.
+
+Every call becomes a queued signal to the window, so it never blocks and never touches a widget outside the
+Qt thread. Calls keep their order (a delta is never shown after its `answer_done`). Level, frame and token
+updates are states, not events: they are coalesced, so 10 level updates a second per source post at most one
+pending update to the Qt thread, which draws the latest values (`coalesced` counts the ones folded in).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+
+from rholive.ui.overlay_window import OverlayWindow
+from rholive.ui.view import CopilotControls, Status, Who
+
+_QUEUED = Qt.ConnectionType.QueuedConnection
+
+
+class _Bridge(QObject):
+    status = Signal(str, str)
+    state = Signal()  # coalesced levels / frames / tokens are pending
+    turn = Signal(str, str)
+    delta = Signal(str)
+    done = Signal(bool)
+    controls = Signal(object)
+    action = Signal(str)  # a hotkey fired (from the hotkey thread)
+    note = Signal(str)
+
+    def __init__(self, flush: Callable[[], None]) -> None:
+        super().__init__()  # lives in the Qt thread, so its slots run there
+        self._flush = flush
+
+    @Slot()
+    def flush(self) -> None:
+        self._flush()
+
+
+class OverlayView:
+    """Create in the Qt thread with its window; then call from any thread."""
+
+    def __init__(self, window: OverlayWindow) -> None:
+        self.window = window
+        self._bridge = _Bridge(self._flush_state)
+        self._lock = threading.Lock()
+        self._levels: dict[str, float] = {}
+        self._frames: tuple[int, dict[str, int]] | None = None
+        self._tokens: int | None = None
+        self._state_posted = False
+        self.coalesced = 0
+        b = self._bridge
+        b.status.connect(window.set_status, _QUEUED)
+        b.state.connect(b.flush, _QUEUED)
+        b.turn.connect(window.user_turn, _QUEUED)
+        b.delta.connect(window.answer_delta, _QUEUED)
+        b.done.connect(window.answer_done, _QUEUED)
+        b.controls.connect(window.set_controls, _QUEUED)
+        b.action.connect(window.run_action, _QUEUED)
+        b.note.connect(window.set_note, _QUEUED)
+
+    # -- CopilotView ------------------------------------------------------------------------------------
+    def set_status(self, status: Status, detail: str = "") -> None:
+        self._bridge.status.emit(status, detail)
+
+    def set_level(self, source: str, dbfs: float) -> None:
+        with self._lock:
+            self._levels[source] = dbfs
+            self._post_state()
+
+    def set_frames(self, sent: int, skipped: dict[str, int]) -> None:
+        with self._lock:
+            self._frames = (sent, dict(skipped))
+            self._post_state()
+
+    def set_tokens(self, total: int) -> None:
+        with self._lock:
+            self._tokens = total
+            self._post_state()
+
+    def user_turn(self, who: Who, text: str) -> None:
+        self._bridge.turn.emit(who, text)
+
+    def answer_delta(self, text: str) -> None:
+        self._bridge.delta.emit(text)
+
+    def answer_done(self, shown: bool) -> None:
+        self._bridge.done.emit(shown)
+
+    # -- optional extras (not in the CopilotView protocol) ----------------------------------------------
+    def set_controls(self, controls: CopilotControls | None) -> None:
+        """Give the overlay the runtime's controls (Ask / Pause buttons and hotkeys) once they exist."""
+        self._bridge.controls.emit(controls)
+
+    def hotkey(self, action: str) -> None:
+        """A global hotkey fired: run its action in the Qt thread."""
+        self._bridge.action.emit(action)
+
+    def note(self, text: str) -> None:
+        """A line under the status, e.g. why global hotkeys are off."""
+        self._bridge.note.emit(text)
+
+    # -- coalescing ---------------------------------------------------------------------------------------
+    def _post_state(self) -> None:
+        # Caller holds the lock. One flush in flight at a time; later updates ride on it.
+        if self._state_posted:
+            self.coalesced += 1
+            return
+        self._state_posted = True
+        self._bridge.state.emit()
+
+    def _flush_state(self) -> None:
+        with self._lock:
+            levels, self._levels = self._levels, {}
+            frames, self._frames = self._frames, None
+            tokens, self._tokens = self._tokens, None
+            self._state_posted = False
+        if levels:
+            self.window.set_levels(levels)
+        if frames is not None:
+            self.window.set_frames(*frames)
+        if tokens is not None:
+            self.window.set_tokens(tokens)

@@ -1,0 +1,146 @@
+"""The call worker's pipe protocol and the voice chat flags, without Telegram (the fake CallClient)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rholive.telegram.voicechat_cli import voicechat_config
+from rholive.telegram.voicechat_supervisor import VoiceChatConfig, WorkerProcess, describe_exit
+
+FAKE = Path(__file__).with_name("voicechat_fake_call.py")
+G = -1001234567890
+SESSION, API_HASH = "1BVtsOKABu-secret-session-" + "s" * 200, "feedfacefeedfacefeedfacefeedface"
+
+
+def need(module: str) -> None:
+    """The voicechat extra: skipped locally without it, a failure in CI (which installs it)."""
+    if importlib.util.find_spec(module) is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{module} is missing: CI must run `uv sync --extra voicechat`")
+        pytest.skip(f"{module} is an optional extra: run `uv sync --extra voicechat`")
+
+
+def fake_config(**extra: object) -> dict[str, object]:
+    return {
+        "client_factory": f"{FAKE}:make_client",
+        "client_options": {"groups": {str(G): "no_voice_chat"}, "marker": "/nonexistent"},
+        "endpoint": {"base_url": "ws://127.0.0.1:9"},
+        "session": SESSION,
+        "api_hash": API_HASH,
+        **extra,
+    }
+
+
+async def test_worker_answers_commands_reports_bad_ones_and_exits_when_the_bot_goes_away() -> None:
+    need("ntgcalls")
+    worker = await WorkerProcess.start(fake_config())
+    assert (await worker.next_event()) == {"event": "ready"}
+    worker.proc.stdin.write(b"not json\n")  # type: ignore[union-attr]
+    worker.send({"cmd": "dance"})
+    worker.send({"cmd": "join", "chat_id": G})
+    worker.send({"cmd": "leave", "chat_id": -42})  # not in that call: told it is left
+    worker.send({"cmd": "status"})
+    events = [e for _ in range(5) if (e := await worker.next_event())]
+    by_kind = {e.get("kind", e["event"]): e for e in events}  # the join answers on its own task: any order
+    assert sorted(by_kind) == ["left", "no_voice_chat", "protocol", "status"]
+    assert [e["message"] for e in events if e.get("kind") == "protocol"] == [
+        "unreadable command",
+        "unknown command 'dance'",
+    ]
+    assert by_kind["status"] == {"event": "status", "calls": []}
+    assert by_kind["left"]["chat_id"] == -42
+    assert by_kind["no_voice_chat"]["permanent"] is True and by_kind["no_voice_chat"]["chat_id"] == G
+    worker.proc.stdin.close()  # type: ignore[union-attr]  # end of stdin: the bot process is gone
+    assert await worker.next_event() is None
+    assert await worker.wait() == 0
+
+
+async def test_a_worker_whose_client_cannot_start_says_why_once_and_exits() -> None:
+    worker = await WorkerProcess.start(fake_config(client_factory="rholive.no_such_module:make"))
+    event = await worker.next_event()
+    assert event is not None and event["event"] == "error" and event["chat_id"] is None
+    assert event["permanent"] is True and "no_such_module" in event["message"]
+    assert await worker.next_event() is None
+    assert await worker.wait() == 3
+
+
+def test_exit_descriptions() -> None:
+    assert describe_exit(-6) == "the call worker was killed by SIGABRT"
+    assert describe_exit(-11) == "the call worker was killed by SIGSEGV"
+    assert describe_exit(3) == "the call worker exited with code 3"
+
+
+def test_secrets_stay_out_of_reprs_and_argv() -> None:
+    config = VoiceChatConfig(session=SESSION, api_id=2040777, api_hash=API_HASH)
+    assert SESSION not in repr(config) and API_HASH not in repr(config) and "2040777" not in repr(config)
+    assert set(config.secrets) == {SESSION, API_HASH, "2040777"}
+
+
+def test_flags_win_over_env_and_no_session_means_voice_chats_off() -> None:
+    env = {"RHOLIVE_TG_SESSION": SESSION, "RHOLIVE_TG_API_ID": "111", "RHOLIVE_TG_API_HASH": API_HASH}
+    config = voicechat_config(None, 222, None, 120.0, "active", env)
+    assert config is not None
+    assert (config.session, config.api_id, config.api_hash) == (SESSION, 222, API_HASH)
+    assert config.speakers == "active" and config.plan.idle_leave_s == 120.0
+    assert voicechat_config(None, None, None, 300.0, "mix", {}) is None
+
+
+@pytest.mark.parametrize(
+    ("env", "needs"),
+    [
+        ({"RHOLIVE_TG_SESSION": SESSION}, "--api-id/RHOLIVE_TG_API_ID and --api-hash/RHOLIVE_TG_API_HASH"),
+        ({"RHOLIVE_TG_SESSION": SESSION, "RHOLIVE_TG_API_ID": "1"}, "--api-hash/RHOLIVE_TG_API_HASH"),
+        (
+            {"RHOLIVE_TG_SESSION": SESSION, "RHOLIVE_TG_API_ID": "x", "RHOLIVE_TG_API_HASH": API_HASH},
+            "a number",
+        ),
+    ],
+)
+def test_a_session_without_its_api_credentials_is_one_clear_error(env: dict[str, str], needs: str) -> None:
+    with pytest.raises(ValueError) as info:
+        voicechat_config(None, None, None, 300.0, "mix", env)
+    assert needs in str(info.value)
+    assert SESSION not in str(info.value) and API_HASH not in str(info.value)
+
+
+def test_the_cli_refuses_a_session_without_api_credentials_without_echoing_it() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RHOLIVE_TG_")}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rholive.cli",
+            "telegram",
+            "--bot-token",
+            "1:x",
+            "--voicechat-session",
+            SESSION,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert result.returncode == 2
+    assert "--api-id" in result.stderr and "Traceback" not in result.stderr
+    assert SESSION not in result.stdout + result.stderr
+
+
+async def test_the_real_client_refuses_a_malformed_session_before_touching_the_network() -> None:
+    """The one piece of the MTProto path that runs offline: py-tgcalls + Telethon load in the worker, and a
+    session string Telethon cannot parse is one clear, permanent error that does not echo the string."""
+    need("pytgcalls")
+    worker = await WorkerProcess.start(
+        {"session": SESSION, "api_id": 2040777, "api_hash": API_HASH, "endpoint": {}}
+    )  # no client_factory: the real PyTgCallsClient
+    event = await worker.next_event()
+    assert event is not None and event["event"] == "error" and event["chat_id"] is None
+    assert event["kind"] == "session" and event["permanent"] is True
+    assert "session is not valid" in event["message"] and SESSION not in event["message"]
+    assert await worker.wait() == 3
