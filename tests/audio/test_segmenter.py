@@ -68,7 +68,7 @@ def test_default_policy_closes_each_turn_once_after_its_end():
         closed: TurnClose = got["close"]
         assert closed.reason in ("end_of_turn", "silence")
         assert truth.end_ms <= closed.t_ms <= truth.end_ms + fallback + 150
-    assert seg.model_calls > 0
+    assert seg.model_calls + seg.transcriber_calls > 0  # smart-turn, or Whisper with the asr extra
 
 
 def test_preroll_carries_300_ms_before_the_onset_and_the_exact_stream_audio():

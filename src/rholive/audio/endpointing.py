@@ -20,6 +20,7 @@ class Verdict(StrEnum):
     WAIT = "wait"
     CUES = "cues"  # measure the pitch cues of the speech before the pause now
     ASK = "ask"  # run the end-of-turn model now
+    LISTEN = "listen"  # transcribe the last words before the pause now (fills `pause.words`)
     END_OF_TURN = "end_of_turn"
     SILENCE = "silence"
 
@@ -36,10 +37,14 @@ class Pause:
     end_level: float | None = None  # pitch of the last syllables vs the turn's median, semitones
     cues_done: bool = False  # tail_slope / end_level have been measured (they may still be None)
     start_ms: float = 0.0  # stream position where the pause began
+    words: str | None = None  # transcript of the speech before the pause (after LISTEN)
+    words_whole: bool = False  # that transcript covers the whole turn, not only its tail
+    words_done: bool = False
 
 
 class EndpointPolicy(Protocol):
     uses_model: bool
+    uses_words: bool
 
     def decide(self, pause: Pause) -> Verdict: ...
 
@@ -50,6 +55,7 @@ class SilencePolicy:
 
     close_ms: float = 800.0
     uses_model: bool = False
+    uses_words: bool = False
 
     def decide(self, pause: Pause) -> Verdict:
         return Verdict.SILENCE if pause.pause_ms >= self.close_ms else Verdict.WAIT
@@ -67,6 +73,7 @@ class OneShotPolicy:
     threshold: float = 0.5
     close_ms: float = 3000.0
     uses_model: bool = True
+    uses_words: bool = False
 
     def decide(self, pause: Pause) -> Verdict:
         if pause.pause_ms >= self.close_ms:
@@ -118,6 +125,8 @@ class AdaptivePolicy:
     bars: Sequence[tuple[float, float]] = ((192.0, 1.0),)
     fallback_ms: float = 576.0
 
+    uses_words: bool = False
+
     @property
     def uses_model(self) -> bool:
         return self.w_model != 0.0
@@ -151,3 +160,66 @@ class AdaptivePolicy:
         if bar is None:
             return Verdict.WAIT
         return Verdict.END_OF_TURN if self.score(pause) >= bar else Verdict.WAIT
+
+
+@dataclass(frozen=True)
+class LexicalPolicy:
+    """Ours: the last word before the pause sets how long the pause must last.
+
+    As soon as a pause has lasted `listen_ms` the gate transcribes the last seconds of speech
+    (LISTEN; Whisper tiny.en, see `lexical.py`), so the transcript is ready well before any
+    close, and measures the pitch cues. Then:
+    - the last word is one a speaker rarely stops on ("that", "the", "and", "to", "um", an
+      opening "so") or Whisper heard a comma: the pause must last `hold_ms` (pauses inside a
+      sentence are shorter);
+    - any other word: a falling bar. The turn closes once the pause has lasted `at_ms` of one
+      of the `bars` and the audio score of `audio` (pitch level, turn length) is at least that
+      bar's `min_score` (None: any score); `audio.fallback_ms` closes anything;
+    - nothing was heard (noise, a mumble): the audio-only rule `audio` decides alone.
+
+    Why: on espeak-ng speech every split left by the audio-only rule is a clause said as if
+    finished before a hesitation ("I wanted to ask you about ... the budget"); pitch and
+    smart-turn cannot tell it from a real end, the last word nearly always can. Defaults chosen
+    on the benchmark's dev sets (see `benchmarks/endpointing_probe.py`).
+    """
+
+    listen_ms: float = 32.0
+    hold_ms: float = 640.0
+    bars: tuple[tuple[float, float | None], ...] = ((96.0, 1.0),)
+    audio: AdaptivePolicy = field(default_factory=lambda: AdaptivePolicy(w_model=0.0))
+    uses_words: bool = True
+
+    @property
+    def uses_model(self) -> bool:
+        return self.audio.uses_model
+
+    @property
+    def fallback_ms(self) -> float:
+        """No pause lasts longer than this inside an open turn."""
+        return max(self.hold_ms, self.audio.fallback_ms)
+
+    def decide(self, pause: Pause) -> Verdict:
+        if pause.pause_ms < self.listen_ms:
+            return Verdict.WAIT
+        if not pause.words_done:
+            return Verdict.LISTEN
+        from rholive.audio.lexical import continues
+
+        goes_on = continues(pause.words or "", None if pause.words_whole else 2)
+        if goes_on is None:
+            return self.audio.decide(pause)
+        if goes_on:
+            return Verdict.SILENCE if pause.pause_ms >= self.hold_ms else Verdict.WAIT
+        if pause.pause_ms >= self.audio.fallback_ms:
+            return Verdict.SILENCE
+        due = [m for at_ms, m in self.bars if pause.pause_ms >= at_ms]
+        if not due:
+            return Verdict.WAIT
+        if any(m is None for m in due):
+            return Verdict.END_OF_TURN
+        if not pause.cues_done:
+            return Verdict.CUES
+        if self.audio.uses_model and not pause.probs:
+            return Verdict.ASK
+        score = self.audio.score(pause)
+        return Verdict.END_OF_TURN if any(score >= m for m in due if m is not None) else Verdict.WAIT

@@ -8,7 +8,8 @@ same audio always gives the same turns, to the millisecond.
 Rules: a turn opens once `open_ms` of speech has been heard (clicks and coughs are shorter); its
 audio starts `preroll_ms` before the detected onset so the first syllable is never lost; audio is
 then streamed in `chunk_ms` pieces; a pause is handed to the end-of-turn policy (see
-`endpointing.py`), which may ask the smart-turn model at a few checkpoints; a turn never exceeds
+`endpointing.py`), which may ask the smart-turn model or transcribe the last words (Whisper tiny.en,
+`lexical.py`) at a few checkpoints; a turn never exceeds
 `max_turn_ms`; `finish()` closes an open turn with `stream_end`.
 """
 
@@ -20,9 +21,16 @@ from typing import Literal
 
 import numpy as np
 
-from rholive.audio.endpointing import AdaptivePolicy, EndpointPolicy, Pause, SilencePolicy, Verdict
+from rholive.audio.endpointing import (
+    AdaptivePolicy,
+    EndpointPolicy,
+    LexicalPolicy,
+    Pause,
+    SilencePolicy,
+    Verdict,
+)
 from rholive.audio.prosody import end_cues
-from rholive.audio.vad import EnergyVad, FrameVad, SileroVad, SmartTurn, TurnModel
+from rholive.audio.vad import EnergyVad, FrameVad, SileroVad, SmartTurn, Transcriber, TurnModel
 
 RATE = 16000
 SPM = RATE // 1000  # samples per ms
@@ -73,7 +81,7 @@ class SegmenterConfig:
     chunk_ms: float = 100.0
     max_turn_ms: float = 30000.0
     refine_pause_start: bool = True  # measure a pause from the loudness envelope, not Silero's verdict
-    policy: EndpointPolicy = field(default_factory=AdaptivePolicy)
+    policy: EndpointPolicy = field(default_factory=lambda: default_policy())
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.silence_threshold <= self.speech_threshold <= 1.0:
@@ -82,6 +90,14 @@ class SegmenterConfig:
             raise ValueError("open_ms, resume_ms and chunk_ms must be positive, preroll_ms not negative")
         if self.max_turn_ms < self.open_ms + 100:
             raise ValueError("max_turn_ms must leave at least 100 ms after open_ms")
+
+
+def default_policy() -> EndpointPolicy:
+    """Ours: the last word before a pause plus pitch cues when the `asr` extra (Whisper tiny.en)
+    is installed, else the audio-only rule (pitch cues + smart-turn)."""
+    from rholive.audio.lexical import available
+
+    return LexicalPolicy() if available() else AdaptivePolicy()
 
 
 def seed_rule(
@@ -118,6 +134,7 @@ class Segmenter:
         speaker: str = "me",
         vad: FrameVad | None = None,
         turn_model: TurnModel | None = None,
+        transcriber: Transcriber | None = None,
     ):
         self.config = cfg = config or SegmenterConfig()
         self.speaker = speaker
@@ -127,6 +144,12 @@ class Segmenter:
         if turn_model is None and cfg.policy.uses_model:
             turn_model = SmartTurn()
         self.turn_model = turn_model
+        if transcriber is None and cfg.policy.uses_words:
+            from rholive.audio.lexical import TinyWhisper  # optional extra: import only when used
+
+            transcriber = TinyWhisper()
+        self.transcriber = transcriber
+        self.transcriber_calls = 0
         self.window = vad.window
         self._open_n = int(cfg.open_ms * SPM)
         self._resume_n = int(cfg.resume_ms * SPM)
@@ -336,6 +359,14 @@ class Segmenter:
                 cues = end_cues(audio[: max(0, len(audio) - silent)])
                 pause.tail_slope, pause.end_level, pause.cues_done = cues.slope, cues.level, True
                 continue
+            if verdict is Verdict.LISTEN:
+                assert self.transcriber is not None, "this policy needs a transcriber"
+                audio = self._model_audio()
+                pause.words = self.transcriber(audio)
+                pause.words_whole = self._turn_n() <= self.transcriber.seconds * RATE
+                pause.words_done = True
+                self.transcriber_calls += 1
+                continue
             if verdict is Verdict.ASK:
                 assert self.turn_model is not None, "this policy needs a turn model"
                 pause.probs.append((pause.pause_ms, self.turn_model(self._model_audio())))
@@ -344,6 +375,9 @@ class Segmenter:
             self._close(now, verdict.value, out)  # type: ignore[arg-type]
             return
         raise RuntimeError(f"end-of-turn policy {policy!r} keeps asking without deciding")
+
+    def _turn_n(self) -> int:
+        return sum(len(w) for w in self._turn)
 
     def _model_audio(self) -> np.ndarray:
         limit = 8 * RATE

@@ -36,6 +36,14 @@ class TurnModel(Protocol):
     def __call__(self, samples: np.ndarray) -> float: ...
 
 
+class Transcriber(Protocol):
+    """Text of the last `seconds` of the audio given (int16, 16 kHz); "" when nothing was said."""
+
+    seconds: float
+
+    def __call__(self, samples: np.ndarray) -> str: ...
+
+
 def _bundled(relpath: str) -> Path:
     """A file inside the installed pipecat-ai wheel, found without importing pipecat (whose
     import logs a banner and pulls in much more than two model files)."""
@@ -149,11 +157,14 @@ def _mel_bank(n_fft: int = 400, n_mels: int = 80) -> np.ndarray:
     return bank * (2.0 / (edges[2:] - edges[:-2]))[:, None]
 
 
-def whisper_log_mel(audio: np.ndarray, n_fft: int = 400, hop: int = 160) -> np.ndarray:
+def whisper_log_mel(
+    audio: np.ndarray, n_fft: int = 400, hop: int = 160, normalise: bool = True
+) -> np.ndarray:
     """Whisper's log-mel features (80 x frames) of float audio at 16 kHz, waveform-normalised
-    first as smart-turn's feature extractor does."""
+    first as smart-turn's feature extractor does (`normalise=False`: as Whisper itself does)."""
     x = audio.astype(np.float32)
-    x = (x - x.mean()) / np.sqrt(x.var() + 1e-7)
+    if normalise:
+        x = (x - x.mean()) / np.sqrt(x.var() + 1e-7)
     padded = np.pad(x.astype(np.float64), n_fft // 2, mode="reflect")
     frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop]
     window = np.hanning(n_fft + 1)[:-1]  # periodic Hann
