@@ -15,9 +15,11 @@ import re
 import signal
 import subprocess
 import sys
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from rholive.audio.devices import Capture, find_device
 from rholive.audio.playback import Speaker
@@ -30,7 +32,7 @@ from rholive.copilot.runtime import Controls, Copilot
 from rholive.copilot.screen_source import ScreenConfig, ScreenSource
 from rholive.copilot.store import TranscriptStore, default_path
 from rholive.replay import TurnMode
-from rholive.screen import check_display
+from rholive.screen import ScreenCapture, check_display
 from rholive.ui.view import CopilotView
 from rholive.voice_run import Source, open_sources, run_voice
 
@@ -76,7 +78,7 @@ async def _session(
     signals: bool,
 ) -> int:
     persona, persona_name = _persona(options.persona, settings)
-    screen = ScreenSource(options.screen) if options.screen is not None else None
+    screen = _screen_source(options.screen, getattr(view, "screen_area", None))
     if screen is not None:
         await screen.open()  # no display / Wayland without X: one clear error, before anything starts
     captures: list[Capture] = []
@@ -121,6 +123,55 @@ async def _session(
             await screen.aclose()
         if store is not None:
             store.close()
+
+
+Area = tuple[int, int, int, int]  # left, top, width, height in screen pixels
+
+
+class _WithoutWindow:
+    """A screen capture that blanks our own window (the overlay) in every frame: the copilot must not watch
+    its answers, or each line it adds is a screen change, a screen turn, another line (a feedback loop)."""
+
+    def __init__(self, capture: ScreenCapture, window_area: Callable[[], Area | None]) -> None:
+        self._capture = capture
+        self._window_area = window_area
+
+    def grab(self) -> np.ndarray:
+        frame = self._capture.grab()
+        area = self._window_area()
+        return frame if area is None else blank_area(frame, self._capture.area, area)
+
+    def close(self) -> None:
+        self._capture.close()
+
+
+def blank_area(frame: np.ndarray, origin: dict[str, int], area: Area) -> np.ndarray:
+    """`frame` (captured at `origin`'s left/top) with `area` (screen coordinates) painted black; the same
+    array when they do not overlap, else a copy (mss frames are read-only views)."""
+    left, top, width, height = area
+    x0, y0 = max(left - origin["left"], 0), max(top - origin["top"], 0)
+    x1 = min(left + width - origin["left"], frame.shape[1])
+    y1 = min(top + height - origin["top"], frame.shape[0])
+    if x0 >= x1 or y0 >= y1:
+        return frame
+    out = frame.copy()
+    out[y0:y1, x0:x1] = 0
+    return out
+
+
+def _screen_source(
+    config: ScreenConfig | None, window_area: Callable[[], Area | None] | None
+) -> ScreenSource | None:
+    if config is None:
+        return None
+    if window_area is None:
+        return ScreenSource(config)
+    area = window_area
+
+    def open_grabber() -> _WithoutWindow:
+        return _WithoutWindow(ScreenCapture(monitor=config.monitor, region=config.region), area)
+
+    return ScreenSource(config, open_grabber)
 
 
 def _describe_screen(config: ScreenConfig) -> str:
