@@ -113,7 +113,7 @@ async def _session(
         seen = f"; screen: {_describe_screen(options.screen)}" if options.screen is not None else ""
         print(f"rholive: listening ({heard}){seen}; Ctrl-C to stop", file=sys.stderr, flush=True)
         async with open_endpoint(settings) as endpoint:
-            return await copilot.run(endpoint)
+            return await _until_stopped(copilot, endpoint)
     finally:
         for cap in captures:
             await cap.aclose()
@@ -123,6 +123,18 @@ async def _session(
             await screen.aclose()
         if store is not None:
             store.close()
+
+
+async def _until_stopped(copilot: Copilot, endpoint: Any) -> int:
+    """`copilot.run`, stopped like Ctrl-C when this task is cancelled (the overlay closes by cancelling): it
+    winds down itself, so the Live session closes cleanly and the store marks the session ended."""
+    run = asyncio.ensure_future(copilot.run(endpoint))
+    try:
+        return await asyncio.shield(run)
+    except asyncio.CancelledError:
+        copilot.stop.set()
+        await run
+        raise
 
 
 Area = tuple[int, int, int, int]  # left, top, width, height in screen pixels
