@@ -24,12 +24,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from pulse import MONITOR, PulseDaemon, pulse
 from test_voice_path import play, speech_file
 from xvfb import XServer, xvfb
 
 from rholive.audio.synthetic import Clause
+from rholive.copilot.launch import blank_area
 from rholive.copilot.store import TranscriptStore
 
 __all__ = ["pulse", "xvfb"]  # fixtures, imported for pytest
@@ -260,8 +262,18 @@ def test_rholive_run_picks_the_overlay_and_works_in_it(
     )
     assert history.returncode == 0, history.stderr
     out = history.stdout
-    assert "asked now" in out and "I heard" in out, out
+    assert "asked now" in out and "I heard" in out and "not ended" not in out, out
     assert "nothing" not in out.lower().replace("not ended", ""), out
     with TranscriptStore(store_path) as done:
         [session] = done.sessions()
         assert session.ended is not None and session.answers == 1
+
+
+def test_blank_area_paints_the_window_black_in_capture_coordinates() -> None:
+    frame = np.full((4, 6, 4), 200, dtype=np.uint8)
+    frame.flags.writeable = False  # as mss gives it
+    origin = {"left": 100, "top": 50, "width": 6, "height": 4}
+    out = blank_area(frame, origin, (104, 48, 10, 4))  # sticks out above and to the right
+    assert (out[0:2, 4:6] == 0).all() and out[2:, :].min() == 200 and out[:, :4].min() == 200
+    assert frame.min() == 200  # the capture itself is untouched
+    assert blank_area(frame, origin, (0, 0, 50, 50)) is frame  # elsewhere on the screen: no copy
