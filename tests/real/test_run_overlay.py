@@ -144,13 +144,19 @@ class Screen:
         prop = window.get_full_property(self.x.intern_atom(name), 0)
         return [self.x.get_atom_name(a) for a in prop.value] if prop else []
 
-    def read(self) -> str:
+    def read(self, window: Any) -> str:
+        """The text in `window`, as on the screen: grabbed from the X server (only its area: tesseract finds
+        no text at all in some grabs of a mostly black screen) and inverted to dark text on light."""
         import mss
         import mss.tools
 
+        geometry = window.get_geometry()
+        origin = window.translate_coords(self.x.screen().root, 0, 0)
+        area = {"left": -origin.x, "top": -origin.y, "width": geometry.width, "height": geometry.height}
         with mss.MSS(display=self.xvfb.display.encode()) as sct:
-            shot = sct.grab(sct.monitors[1])
-            mss.tools.to_png(shot.rgb, shot.size, output=str(self.png))
+            shot = sct.grab(area)
+        inverted = (255 - np.frombuffer(shot.rgb, dtype=np.uint8)).tobytes()
+        mss.tools.to_png(inverted, shot.size, output=str(self.png))
         done = subprocess.run(
             [self.tesseract, str(self.png), "stdout"], capture_output=True, text=True, check=True
         )
@@ -219,6 +225,9 @@ def test_rholive_run_picks_the_overlay_and_works_in_it(
     def screen_turns(text: str) -> list[Any]:
         return [e for e in entries() if e.kind == "screen" and not e.is_answer and text in e.text]
 
+    def key(keys: str) -> None:  # typed on the X server, as a user presses a global hotkey
+        subprocess.run([tools["xdotool"], "key", keys], env=env, check=True, timeout=30)
+
     run.context = lambda: f"store: {entries()}; last read on screen: {screen.seen[-1:]}"
     try:
         # 1. It picked the overlay: an always-on-top, frameless window on the X server.
@@ -234,10 +243,16 @@ def test_rholive_run_picks_the_overlay_and_works_in_it(
         until(lambda: screen_turns("asked now"), "the screen turn asked with ctrl+alt+space", run)
         until(lambda: replies() >= len(screen_turns("")), "the replies to the screen turns", run)
         assert not any(e.is_answer for e in entries())  # <nothing> is not stored as an answer
+        # The pause hotkey: the status line and the button say so, and the same key resumes.
+        key("ctrl+alt+p")
+        until(lambda: re.search(r"paused.*frames", screen.read(window)), "'paused' in the status line", run)
+        assert "Resume" in screen.seen[-1]
+        key("ctrl+alt+p")
+        until(lambda: re.search(r"listening.*frames", screen.read(window)), "'listening' again", run)
         # 4. A spoken question: its answer appears in the overlay.
         player = play(pulse, wav)
         answered = re.compile(r"heard \d+(\.\d)? seconds and saw \d+ frame")  # tesseract may read I as [
-        until(lambda: answered.search(screen.read()), "the answer on screen", run)
+        until(lambda: answered.search(screen.read(window)), "the answer on screen", run)
         assert player.wait(timeout=SAFETY_S) == 0
         [answer] = until(lambda: [e for e in entries() if e.is_answer], "the answer in the store", run)
         assert answer.text.startswith("I heard")
