@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -73,6 +74,7 @@ class Process:
     def __init__(self, args: list[str], env: dict[str, str], log: Path, **kwargs: Any) -> None:
         self.log = log
         self._err = log.open("wb")
+        self.env = env
         self.proc = subprocess.Popen(args, env=env, stderr=self._err, **kwargs)
         self.context: Callable[[], str] = lambda: ""  # more to say when a wait fails
 
@@ -179,15 +181,10 @@ class Screen:
         self.x.flush()
 
 
-def test_rholive_run_picks_the_overlay_and_works_in_it(
-    xvfb: XServer,
-    pulse: PulseDaemon,
-    emulator: str,
-    tools: dict[str, str],
-    tmp_path: Path,
-) -> None:
+def start_run(xvfb: XServer, pulse: PulseDaemon, emulator: str, tmp_path: Path) -> tuple[Process, Path]:
+    """`rholive run` on the emulator, this X server and this sound server, with its store in tmp_path;
+    returns the process and the path of its transcript store."""
     pulse.pactl("load-module", "module-null-source", f"source_name={MIC}")  # a quiet microphone
-    wav, _ = speech_file(tmp_path, [Clause("Could you tell me what the function on my screen returns?")])
     data = tmp_path / "data"
     env = {
         **pulse.env,
@@ -197,15 +194,22 @@ def test_rholive_run_picks_the_overlay_and_works_in_it(
     }
     for name in ("WAYLAND_DISPLAY", "QT_QPA_PLATFORM", "RHOLIVE_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY"):
         env.pop(name, None)
-    store_path = data / "rholive" / "transcripts.sqlite3"
     args = [str(RHOLIVE), "run", "--base-url", emulator, "--mic", MIC, "--system", MONITOR]
     args += ["--proactive-interval", "0"]  # a screen turn as soon as the screen changes: none is missed
-    run = Process(
-        args,
-        env,
-        tmp_path / "run.log",
-        stdout=subprocess.DEVNULL,
-    )
+    run = Process(args, env, tmp_path / "run.log", stdout=subprocess.DEVNULL)
+    return run, data / "rholive" / "transcripts.sqlite3"
+
+
+def test_rholive_run_picks_the_overlay_and_works_in_it(
+    xvfb: XServer,
+    pulse: PulseDaemon,
+    emulator: str,
+    tools: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    run, store_path = start_run(xvfb, pulse, emulator, tmp_path)
+    env = run.env
+    wav, _ = speech_file(tmp_path, [Clause("Could you tell me what the function on my screen returns?")])
     screen = Screen(xvfb, tools["tesseract"], tmp_path)
     store: TranscriptStore | None = None
 
@@ -282,6 +286,36 @@ def test_rholive_run_picks_the_overlay_and_works_in_it(
     with TranscriptStore(store_path) as done:
         [session] = done.sessions()
         assert session.ended is not None and session.answers == 1
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_signal_ends_rholive_run_with_the_overlay_cleanly(
+    xvfb: XServer,
+    pulse: PulseDaemon,
+    emulator: str,
+    tools: dict[str, str],
+    tmp_path: Path,
+    sig: signal.Signals,
+) -> None:
+    run, store_path = start_run(xvfb, pulse, emulator, tmp_path)
+    screen = Screen(xvfb, tools["tesseract"], tmp_path)
+
+    def sessions() -> list[Any]:
+        if not store_path.exists():
+            return []
+        with TranscriptStore(store_path) as store:
+            return store.sessions()
+
+    try:
+        until(screen.overlay, "the overlay window", run)
+        until(sessions, "the session in the store", run)
+        run.proc.send_signal(sig)
+        assert run.proc.wait(timeout=SAFETY_S) == 0, run.said()
+    finally:
+        run.stop()
+        screen.x.close()
+    [session] = sessions()
+    assert session.ended is not None
 
 
 def test_blank_area_paints_the_window_black_in_capture_coordinates() -> None:
