@@ -4,7 +4,8 @@ The interface: `--json` prints JSON objects; otherwise the overlay when the `gui
 display is there (unless `--terminal`), else the terminal view. Everything that can fail because of the
 machine (no microphone, no display for the capture, no Wayland X access) fails before the session starts,
 with one line saying what to do. `--turns server` streams audio with the server's VAD, which leaves no place
-for screen turns: it runs the audio-only `VoiceRun` (as before the copilot existed).
+for screen turns: it runs the audio-only `VoiceRun` (as before the copilot existed). With the overlay, the
+screen capture blanks the overlay's own window: the copilot does not watch its own answers.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from rholive.copilot.printer import CopilotPrinter
 from rholive.copilot.runtime import Controls, Copilot
 from rholive.copilot.screen_source import ScreenConfig, ScreenSource
 from rholive.copilot.store import TranscriptStore, default_path
+from rholive.live import Endpoint
 from rholive.replay import TurnMode
 from rholive.screen import ScreenCapture, check_display
 from rholive.ui.view import CopilotView
@@ -125,7 +127,7 @@ async def _session(
             store.close()
 
 
-async def _until_stopped(copilot: Copilot, endpoint: Any) -> int:
+async def _until_stopped(copilot: Copilot, endpoint: Endpoint) -> int:
     """`copilot.run`, stopped like Ctrl-C when this task is cancelled (the overlay closes by cancelling): it
     winds down itself, so the Live session closes cleanly and the store marks the session ended."""
     run = asyncio.ensure_future(copilot.run(endpoint))
