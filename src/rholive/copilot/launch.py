@@ -4,7 +4,8 @@ The interface: `--json` prints JSON objects; otherwise the overlay when the `gui
 display is there (unless `--terminal`), else the terminal view. Everything that can fail because of the
 machine (no microphone, no display for the capture, no Wayland X access) fails before the session starts,
 with one line saying what to do. `--turns server` streams audio with the server's VAD, which leaves no place
-for screen turns: it runs the audio-only `VoiceRun` (as before the copilot existed).
+for screen turns: it runs the audio-only `VoiceRun` (as before the copilot existed). With the overlay, the
+screen capture blanks the overlay's own window: the copilot does not watch its own answers.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ import re
 import signal
 import subprocess
 import sys
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from rholive.audio.devices import Capture, find_device
 from rholive.audio.playback import Speaker
@@ -30,8 +33,9 @@ from rholive.copilot.printer import CopilotPrinter
 from rholive.copilot.runtime import Controls, Copilot
 from rholive.copilot.screen_source import ScreenConfig, ScreenSource
 from rholive.copilot.store import TranscriptStore, default_path
+from rholive.live import Endpoint
 from rholive.replay import TurnMode
-from rholive.screen import check_display
+from rholive.screen import ScreenCapture, check_display
 from rholive.ui.view import CopilotView
 from rholive.voice_run import Source, open_sources, run_voice
 
@@ -77,7 +81,7 @@ async def _session(
     signals: bool,
 ) -> int:
     persona, persona_name = _persona(options.persona, settings)
-    screen = ScreenSource(options.screen) if options.screen is not None else None
+    screen = _screen_source(options.screen, getattr(view, "screen_area", None))
     if screen is not None:
         await screen.open()  # no display / Wayland without X: one clear error, before anything starts
     captures: list[Capture] = []
@@ -112,7 +116,7 @@ async def _session(
         seen = f"; screen: {_describe_screen(options.screen)}" if options.screen is not None else ""
         print(f"rholive: listening ({heard}){seen}; Ctrl-C to stop", file=sys.stderr, flush=True)
         async with open_endpoint(settings) as endpoint:
-            return await copilot.run(endpoint)
+            return await _until_stopped(copilot, endpoint)
     finally:
         for cap in captures:
             await cap.aclose()
@@ -122,6 +126,67 @@ async def _session(
             await screen.aclose()
         if store is not None:
             store.close()
+
+
+async def _until_stopped(copilot: Copilot, endpoint: Endpoint) -> int:
+    """`copilot.run`, stopped like Ctrl-C when this task is cancelled (the overlay closes by cancelling): it
+    winds down itself, so the Live session closes cleanly and the store marks the session ended."""
+    run = asyncio.ensure_future(copilot.run(endpoint))
+    try:
+        return await asyncio.shield(run)
+    except asyncio.CancelledError:
+        copilot.stop.set()
+        await run
+        raise
+
+
+Area = tuple[int, int, int, int]  # left, top, width, height in screen pixels
+
+
+class _WithoutWindow:
+    """A screen capture that blanks our own window (the overlay) in every frame: the copilot must not watch
+    its answers, or each line it adds is a screen change, a screen turn, another line (a feedback loop)."""
+
+    def __init__(self, capture: ScreenCapture, window_area: Callable[[], Area | None]) -> None:
+        self._capture = capture
+        self._window_area = window_area
+
+    def grab(self) -> np.ndarray:
+        frame = self._capture.grab()
+        area = self._window_area()
+        return frame if area is None else blank_area(frame, self._capture.area, area)
+
+    def close(self) -> None:
+        self._capture.close()
+
+
+def blank_area(frame: np.ndarray, origin: dict[str, int], area: Area) -> np.ndarray:
+    """`frame` (captured at `origin`'s left/top) with `area` (screen coordinates) painted black; the same
+    array when they do not overlap, else a copy (mss frames are read-only views)."""
+    left, top, width, height = area
+    x0, y0 = max(left - origin["left"], 0), max(top - origin["top"], 0)
+    x1 = min(left + width - origin["left"], frame.shape[1])
+    y1 = min(top + height - origin["top"], frame.shape[0])
+    if x0 >= x1 or y0 >= y1:
+        return frame
+    out = frame.copy()
+    out[y0:y1, x0:x1] = 0
+    return out
+
+
+def _screen_source(
+    config: ScreenConfig | None, window_area: Callable[[], Area | None] | None
+) -> ScreenSource | None:
+    if config is None:
+        return None
+    if window_area is None:
+        return ScreenSource(config)
+    area = window_area
+
+    def open_grabber() -> _WithoutWindow:
+        return _WithoutWindow(ScreenCapture(monitor=config.monitor, region=config.region), area)
+
+    return ScreenSource(config, open_grabber)
 
 
 def _describe_screen(config: ScreenConfig) -> str:

@@ -15,7 +15,7 @@ Use from `rholive run`::
 
 - Qt owns the calling (main) thread; `main(view)` is a coroutine function run on a fresh asyncio event loop in
   a worker thread. `view` is an `OverlayView`: a `CopilotView` safe to call from that loop (or any thread).
-- Closing the window (its × button, Ctrl+C in the terminal) cancels `main`'s task; it gets 10 s to wind down.
+- Closing the window (its × button, Ctrl+C in the terminal, SIGTERM) cancels `main`'s task; it gets 10 s to wind down.
   `main` returning or raising closes the window. The return value is `main`'s, 0 when it was cancelled by
   closing the window; an exception from `main` is re-raised here, in the main thread.
 - `controls` (a `CopilotControls`) drive the Ask / Pause buttons and hotkeys. If the runtime builds them only

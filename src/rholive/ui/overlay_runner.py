@@ -9,6 +9,7 @@ import sys
 import threading
 from collections.abc import Awaitable, Callable
 from types import FrameType
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QApplication
@@ -137,14 +138,16 @@ def run_with_overlay(
     runtime.on_end = carrier.ended.emit
     window.closed.connect(window_closed)
 
-    # Ctrl+C in the terminal: Python runs signal handlers only between Qt events, so a timer keeps them flowing.
-    previous = None
+    # Ctrl+C in the terminal, or a polite kill (SIGTERM, as the terminal view also takes it): close the window,
+    # which stops the runtime. Python runs signal handlers only between Qt events, so a timer keeps them flowing.
+    previous: dict[int, Any] = {}
     if threading.current_thread() is threading.main_thread():
 
-        def on_sigint(_signum: int, _frame: FrameType | None) -> None:
+        def on_signal(_signum: int, _frame: FrameType | None) -> None:
             window.close()
 
-        previous = signal.signal(signal.SIGINT, on_sigint)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, on_signal)
     pulse = QTimer()
     pulse.timeout.connect(lambda: None)
     pulse.start(200)
@@ -160,8 +163,8 @@ def run_with_overlay(
         pulse.stop()
         if hotkeys is not None:
             hotkeys.stop()
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     # Normally the runtime has already ended (that is what quit the app); else the grace timer fired.
     if not runtime.join(timeout=1.0):
         print(

@@ -4,6 +4,9 @@ Every call becomes a queued signal to the window, so it never blocks and never t
 Qt thread. Calls keep their order (a delta is never shown after its `answer_done`). Level, frame and token
 updates are states, not events: they are coalesced, so 10 level updates a second per source post at most one
 pending update to the Qt thread, which draws the latest values (`coalesced` counts the ones folded in).
+
+`screen_area()` says where the window is on the screen (any thread), so the screen capture can leave the
+overlay out: the copilot must not watch its own answers (each new line would be a "screen change").
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
 
 from rholive.ui.overlay_window import OverlayWindow
 from rholive.ui.view import CopilotControls, Status, Who
@@ -29,13 +32,22 @@ class _Bridge(QObject):
     action = Signal(str)  # a hotkey fired (from the hotkey thread)
     note = Signal(str)
 
-    def __init__(self, flush: Callable[[], None]) -> None:
+    def __init__(self, flush: Callable[[], None], placed: Callable[[], None]) -> None:
         super().__init__()  # lives in the Qt thread, so its slots run there
         self._flush = flush
+        self._placed = placed
 
     @Slot()
     def flush(self) -> None:
         self._flush()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in _PLACEMENT:
+            self._placed()
+        return False  # only watching: the window still gets the event
+
+
+_PLACEMENT = (QEvent.Type.Move, QEvent.Type.Resize, QEvent.Type.Show, QEvent.Type.Hide)
 
 
 class OverlayView:
@@ -43,8 +55,9 @@ class OverlayView:
 
     def __init__(self, window: OverlayWindow) -> None:
         self.window = window
-        self._bridge = _Bridge(self._flush_state)
+        self._bridge = _Bridge(self._flush_state, self._placed)
         self._lock = threading.Lock()
+        self._area: tuple[int, int, int, int] | None = None
         self._levels: dict[str, float] = {}
         self._frames: tuple[int, dict[str, int]] | None = None
         self._tokens: int | None = None
@@ -59,6 +72,7 @@ class OverlayView:
         b.controls.connect(window.set_controls, _QUEUED)
         b.action.connect(window.run_action, _QUEUED)
         b.note.connect(window.set_note, _QUEUED)
+        window.installEventFilter(b)
 
     # -- CopilotView ------------------------------------------------------------------------------------
     def set_status(self, status: Status, detail: str = "") -> None:
@@ -100,6 +114,27 @@ class OverlayView:
     def note(self, text: str) -> None:
         """A line under the status, e.g. why global hotkeys are off."""
         self._bridge.note.emit(text)
+
+    def screen_area(self) -> tuple[int, int, int, int] | None:
+        """(left, top, width, height) of the window in screen pixels, None while it is not shown."""
+        with self._lock:
+            return self._area
+
+    def _placed(self) -> None:
+        # Qt thread: the window moved, was resized, shown or hidden.
+        window = self.window
+        area = None
+        if window.isVisible():
+            ratio = window.devicePixelRatioF()  # capture is in device pixels, Qt geometry in logical ones
+            g = window.frameGeometry()
+            area = (
+                round(g.x() * ratio),
+                round(g.y() * ratio),
+                round(g.width() * ratio),
+                round(g.height() * ratio),
+            )
+        with self._lock:
+            self._area = area
 
     # -- coalescing ---------------------------------------------------------------------------------------
     def _post_state(self) -> None:
