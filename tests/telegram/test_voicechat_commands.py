@@ -39,7 +39,9 @@ API_ID, API_HASH = 2040777, "0123456789abcdeffedcba9876543210"
 WAIT_S = 90.0
 
 
-def voicechat(tmp_path: Path, groups: dict[int, str], **options: object) -> VoiceChatConfig:
+def voicechat(
+    tmp_path: Path, groups: dict[int, str], max_attempts: int = 2, **options: object
+) -> VoiceChatConfig:
     return VoiceChatConfig(
         session=SESSION,
         api_id=API_ID,
@@ -50,7 +52,7 @@ def voicechat(tmp_path: Path, groups: dict[int, str], **options: object) -> Voic
             "marker": str(tmp_path / "once"),
             **options,
         },
-        plan=PlanOptions(backoff_s=0.1, max_attempts=2),
+        plan=PlanOptions(backoff_s=0.1, max_attempts=max_attempts),
     )
 
 
@@ -99,8 +101,10 @@ async def test_a_crashing_call_worker_does_not_take_the_voice_note_bot_down(
     crash: str,
     signal_name: str,
 ) -> None:
-    config = voicechat(tmp_path, {GROUP: "crash_on_reply"}, crash=crash)
-    crashed = f"the call crashed, rejoining (attempt 1 of 2): the call worker was killed by {signal_name}"
+    # The fake's media path (two ntgcalls instances over loopback) itself segfaults now and then while a call
+    # is set up (seen ~1 run in 10): that is one more crash the supervisor must survive, so allow a few.
+    config = voicechat(tmp_path, {GROUP: "crash_on_reply"}, max_attempts=4, crash=crash)
+    crashed = f"the call crashed, rejoining (attempt 1 of 4): the call worker was killed by {signal_name}"
     async with make_bot(allow=[GROUP, ALICE], voicechat=config) as bot:
         fake.push_text(GROUP, "/join")
         await fake.wait_for(lambda: crashed in told(fake, GROUP), WAIT_S)
@@ -111,8 +115,16 @@ async def test_a_crashing_call_worker_does_not_take_the_voice_note_bot_down(
         await fake.wait_for(lambda: "left: on request" in told(fake, GROUP), WAIT_S)
         exits, starts = list(bot.voicechats.exits), bot.voicechats.worker_starts
 
-    assert told(fake, GROUP) == [say.JOINING, "joined", crashed, "joined", "left: on request"]
-    assert exits[0] < 0 and starts == 2
+    said = told(fake, GROUP)
+    assert said[0] == say.JOINING and said[-2:] == ["joined", "left: on request"]
+    between = said[1:-2]
+    assert crashed in between or crashed.replace("SIGABRT", "SIGSEGV") in between
+    assert all(
+        line == "joined" or line.startswith("the call crashed, rejoining (attempt ") for line in between
+    )
+    crashes = [line for line in between if line != "joined"]
+    assert any(signal_name in line for line in crashes) and "joined" in between
+    assert len(exits) == len(crashes) and all(code < 0 for code in exits) and starts == len(crashes) + 1
     out, err = capfd.readouterr()  # the parent's and the child worker's output alike
     for secret in (SESSION, API_HASH, str(API_ID)):
         assert secret not in out and secret not in err
