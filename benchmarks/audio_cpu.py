@@ -14,7 +14,9 @@ must not count. The PulseAudio daemon and paplay are other processes and are not
 Configurations, all in the same run: capture alone (the floor), capture + the seed's energy rule
 (600 ms silence), capture + Silero with a plain 800 ms timeout, capture + ours audio-only (Silero
 + pitch cues + smart-turn) and capture + ours (Silero + Whisper tiny.en on the last words before
-each pause + pitch cues; with the `asr` extra). "Model calls" counts smart-turn and Whisper calls.
+each pause + pitch cues; with the `asr` extra), and ours again with Silero run on every window
+(`quiet_floor_dbfs=None`: the cost of scoring digital silence). "Model calls" counts smart-turn and
+Whisper calls.
 """
 
 from __future__ import annotations
@@ -81,6 +83,9 @@ CONFIGS: dict[str, Callable[[], tuple[Consumer, Segmenter | None]]] = {
 if lexical_available():
     CONFIGS["ours (Silero + last word + pitch cues)"] = segmenter_consumer(
         lambda: Segmenter(SegmenterConfig(policy=LexicalPolicy()))
+    )
+    CONFIGS["ours, Silero on every window (no quiet floor)"] = segmenter_consumer(
+        lambda: Segmenter(SegmenterConfig(policy=LexicalPolicy(), quiet_floor_dbfs=None))
     )
 
 

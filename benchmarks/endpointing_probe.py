@@ -106,9 +106,13 @@ def probe(set_name: str, seed: int = 7) -> list[dict]:
     return records
 
 
-def simulate(records: list[dict], policy, model_ms: float = 50.0, window_ms: float = 32.0) -> dict:
+def simulate(
+    records: list[dict], policy, model_ms: float = 50.0, window_ms: float = 32.0, words_ms: float = 0.0
+) -> dict:
     """Replay `policy` over recorded pauses: closes at `end` pauses give latencies, closes at
-    any other pause are splits. Only checkpoints on the probe's grid can be answered."""
+    any other pause are splits. Only checkpoints on the probe's grid can be answered.
+    `words_ms`: CPU time of the transcript, taken at the first checkpoint; no close is out
+    before it is done (a rough stand-in for the benchmark's CPU replay)."""
     lat, splits, inner, ends = [], 0, 0, 0
     for r in records:
         answers = {round(a): p for a, p in r["probs"]}
@@ -151,7 +155,8 @@ def simulate(records: list[dict], policy, model_ms: float = 50.0, window_ms: flo
             ends += 1
             if closed_at is not None:
                 at, _, by_model = closed_at
-                lat.append(r["start_ms"] + at - r["true_end_ms"] + (model_ms if by_model else 0.0))
+                out_at = max(at, window_ms + words_ms) + (model_ms if by_model else 0.0)
+                lat.append(r["start_ms"] + out_at - r["true_end_ms"])
         elif r["label"] in ("hesitation", "clause", "other"):
             if r["label"] != "other":
                 inner += 1
@@ -195,13 +200,42 @@ def tradeoff(records: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def grid(records: list[dict], words_ms: float) -> str:
+    """Our rule over a grid of its close settings: the early bar (time, score) after a finished
+    word and the fallback after one (`done_ms`), with the transcript's CPU time charged."""
+    records = [r for r in records if not (r["label"] == "other" and r["length_ms"] >= 1000)]
+    ends = sum(r["label"] == "end" for r in records)
+    base = LexicalPolicy()
+    lines = [
+        f"dev pauses replayed: {ends} turn ends, transcript CPU {words_ms:.0f} ms",
+        "| bar | done ms | p50 ms | p90 ms | closes inside a sentence |",
+        "|---|---|---|---|---|",
+    ]
+    for at in (96.0, 128.0, 192.0):
+        for bar in (0.75, 0.9, 1.0, 1.1):
+            for done in (576.0, 480.0, 416.0, 352.0, 320.0, 288.0):
+                pol = replace(base, bars=((at, bar),), done_ms=done)
+                r = simulate(records, pol, model_ms=0.0, words_ms=words_ms)
+                lines.append(
+                    f"| {bar} at {at:.0f} ms | {done:.0f} | {r['p50']:.0f} | {r['p90']:.0f} "
+                    f"| {r['splits']} ({100 * r['splits'] / ends:.1f}%) |"
+                )
+    return "\n".join(lines)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--set", default="dev", choices=("dev", "test", "all"))
     ap.add_argument("--out", default="/tmp/endpointing_probe.json")
     ap.add_argument("--seed", type=int, default=7, help="another seed: other voices, pauses, noise")
     ap.add_argument("--tradeoff", nargs="+", metavar="RECORDS", help="replay our rule over saved records")
+    ap.add_argument("--grid", action="store_true", help="with --tradeoff: a grid of close settings")
+    ap.add_argument("--words-ms", type=float, default=170.0, help="with --grid: transcript CPU (ms)")
     args = ap.parse_args()
+    if args.tradeoff and args.grid:
+        recs = [r for path in args.tradeoff for r in json.loads(Path(path).read_text())]
+        print(grid(recs, args.words_ms))
+        return 0
     if args.tradeoff:
         print(tradeoff([r for path in args.tradeoff for r in json.loads(Path(path).read_text())]))
         return 0

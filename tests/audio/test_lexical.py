@@ -124,3 +124,15 @@ def test_a_falling_bar_closes_a_less_certain_ending_later() -> None:
     assert walk(pol, sure, "the budget for next year.")[:2] == (Verdict.END_OF_TURN, 128)
     assert walk(pol, unsure, "the budget for next year.")[:2] == (Verdict.END_OF_TURN, 320)
     assert walk(pol, doubtful, "the budget for next year.")[:2] == (Verdict.SILENCE, 576)
+
+
+def test_done_ms_sets_the_fallback_after_a_finished_word_only() -> None:
+    audio = AdaptivePolicy(w_model=0.0, fallback_ms=576)
+    pol = LexicalPolicy(bars=((192.0, 5.0),), audio=audio, done_ms=416.0, hold_ms=640)
+    flat = Pause(0, 2000, 1800, tail_slope=0.0, end_level=0.0)  # score about 0.3: never the bar
+    assert walk(pol, flat, "Thanks a lot.")[:2] == (Verdict.SILENCE, 416)
+    held = Pause(0, 2000, 1800, tail_slope=0.0, end_level=0.0)
+    assert walk(pol, held, "I wanted to ask you about")[:2] == (Verdict.SILENCE, 640)
+    silent = Pause(0, 2000, 1800, tail_slope=0.0, end_level=0.0)
+    assert walk(pol, silent, "")[:2] == (Verdict.SILENCE, 576)  # nothing heard: the audio rule
+    assert pol.fallback_ms == 640

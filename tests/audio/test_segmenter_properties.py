@@ -25,6 +25,9 @@ class LoudVad:
     def reset(self) -> None:
         pass
 
+    def after_silence(self) -> None:
+        pass
+
     def __call__(self, samples: np.ndarray) -> float:
         return 0.9 if float(np.abs(samples.astype(np.int32)).mean()) > 500 else 0.05
 

@@ -174,7 +174,8 @@ class LexicalPolicy:
       sentence are shorter);
     - any other word: a falling bar. The turn closes once the pause has lasted `at_ms` of one
       of the `bars` and the audio score of `audio` (pitch level, turn length) is at least that
-      bar's `min_score` (None: any score); `audio.fallback_ms` closes anything;
+      bar's `min_score` (None: any score); `done_ms` of silence closes anyway (default:
+      `audio.fallback_ms`);
     - nothing was heard (noise, a mumble): the audio-only rule `audio` decides alone.
 
     Why: on espeak-ng speech every split left by the audio-only rule is a clause said as if
@@ -187,6 +188,7 @@ class LexicalPolicy:
     hold_ms: float = 640.0
     bars: tuple[tuple[float, float | None], ...] = ((96.0, 1.0),)
     audio: AdaptivePolicy = field(default_factory=lambda: AdaptivePolicy(w_model=0.0))
+    done_ms: float | None = None  # fallback after a finished word (None: the audio rule's)
     uses_words: bool = True
 
     @property
@@ -196,7 +198,11 @@ class LexicalPolicy:
     @property
     def fallback_ms(self) -> float:
         """No pause lasts longer than this inside an open turn."""
-        return max(self.hold_ms, self.audio.fallback_ms)
+        return max(self.hold_ms, self.audio.fallback_ms, self._done_ms)
+
+    @property
+    def _done_ms(self) -> float:
+        return self.audio.fallback_ms if self.done_ms is None else self.done_ms
 
     def decide(self, pause: Pause) -> Verdict:
         if pause.pause_ms < self.listen_ms:
@@ -210,7 +216,7 @@ class LexicalPolicy:
             return self.audio.decide(pause)
         if goes_on:
             return Verdict.SILENCE if pause.pause_ms >= self.hold_ms else Verdict.WAIT
-        if pause.pause_ms >= self.audio.fallback_ms:
+        if pause.pause_ms >= self._done_ms:
             return Verdict.SILENCE
         due = [m for at_ms, m in self.bars if pause.pause_ms >= at_ms]
         if not due:

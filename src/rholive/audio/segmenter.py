@@ -35,6 +35,7 @@ from rholive.audio.vad import EnergyVad, FrameVad, SileroVad, SmartTurn, Transcr
 RATE = 16000
 SPM = RATE // 1000  # samples per ms
 
+QUIET_SCORED = 8  # quiet windows still scored before skipping: Silero lags the end of speech
 MAX_GAP_FILL_MS = 2000  # capture gaps up to this long count as silence; longer ones end the stream
 
 CloseReason = Literal["end_of_turn", "silence", "max_length", "stream_end"]
@@ -81,6 +82,10 @@ class SegmenterConfig:
     chunk_ms: float = 100.0
     max_turn_ms: float = 30000.0
     refine_pause_start: bool = True  # measure a pause from the loudness envelope, not Silero's verdict
+    # While no turn is open, windows quieter than this (RMS, dB of full scale) count as silence
+    # without running the VAD, once `QUIET_SCORED` of them in a row have been scored: the monitor
+    # of an idle sound card is exact zeros. 0 or None: score every window.
+    quiet_floor_dbfs: float | None = -60.0
     policy: EndpointPolicy = field(default_factory=lambda: default_policy())
 
     def __post_init__(self) -> None:
@@ -90,6 +95,8 @@ class SegmenterConfig:
             raise ValueError("open_ms, resume_ms and chunk_ms must be positive, preroll_ms not negative")
         if self.max_turn_ms < self.open_ms + 100:
             raise ValueError("max_turn_ms must leave at least 100 ms after open_ms")
+        if self.quiet_floor_dbfs is not None and self.quiet_floor_dbfs > 0:
+            raise ValueError("quiet_floor_dbfs is in dB of full scale: 0 or below (or None)")
 
 
 def default_policy() -> EndpointPolicy:
@@ -157,6 +164,12 @@ class Segmenter:
         self._chunk_n = max(1, int(cfg.chunk_ms * SPM))
         self._max_n = int(cfg.max_turn_ms * SPM)
         self.model_calls = 0
+        floor = cfg.quiet_floor_dbfs
+        # mean square of a window (int16 units) below which it is quiet; None: never
+        self._quiet_ms = (32768.0 * 10 ** (floor / 20)) ** 2 * self.window if floor else None
+        self.vad_calls = 0
+        self.vad_skipped = 0  # windows counted as silence without running the VAD
+        self._quiet_run = 0  # consecutive quiet windows while idle
         self._pos: int | None = None  # stream position (samples) of the next sample to arrive
         self._pending = np.zeros(0, dtype=np.int16)
         # idle state: recent audio (for the pre-roll) and the onset run being counted
@@ -229,9 +242,25 @@ class Segmenter:
         self._pending = buf[n_full * w :].copy()
         self._pos += len(samples)
 
+    def _score(self, win: np.ndarray) -> float:
+        """The VAD's speech probability, or 0 for a window of clear silence while idle."""
+        if self._quiet_ms is not None and not self._open:
+            x = win.astype(np.float32)
+            if float(np.dot(x, x)) < self._quiet_ms:
+                self._quiet_run += 1
+                if self._quiet_run > QUIET_SCORED:
+                    self.vad_skipped += 1
+                    return 0.0
+            else:
+                if self._quiet_run > QUIET_SCORED:
+                    self.vad.after_silence()
+                self._quiet_run = 0
+        self.vad_calls += 1
+        return self.vad(win)
+
     def _step(self, win: np.ndarray, start: int, out: list[Decision]) -> None:
         cfg = self.config
-        p = self.vad(win)
+        p = self._score(win)
         end = start + len(win)
         if not self._open:
             self._idle_step(win, start, p >= cfg.speech_threshold, out)
@@ -317,6 +346,7 @@ class Segmenter:
         pre = [w[max(0, from_pos - s) :] for s, w in self._ring if s + len(w) > from_pos]
         first = max(from_pos, self._ring[0][0]) if self._ring else now
         self._open = True
+        self._quiet_run = 0  # not tracked inside a turn: a pause is always scored
         self._onset = onset
         self._speaking = True
         self._speech_n = now - onset

@@ -29,6 +29,10 @@ class FrameVad(Protocol):
 
     def reset(self) -> None: ...
 
+    def after_silence(self) -> None:
+        """A stretch of digital silence went by unscored: take the state scoring it would leave."""
+        ...
+
 
 class TurnModel(Protocol):
     """Probability (0..1) that the turn whose audio is given (int16, 16 kHz) is finished."""
@@ -82,10 +86,17 @@ class SileroVad:
     The recurrent state drifts during long non-speech (noise, music) and then under-reports the
     next speech, so it is cleared after `reset_after_s` of audio, but only inside clear
     non-speech (several consecutive low windows) so a reset never lands inside a word.
+
+    The segmenter does not score windows of digital silence while idle; `after_silence()` then
+    puts the model where scoring such a stretch leaves it: cleared (as the periodic reset does
+    inside any long quiet) and then fed `_settle` windows of zeros. The state keeps drifting
+    slowly under zeros, so this is a typical point, not an exact one; the first speech windows
+    after it score within a few hundredths of a run that scored the silence (tested).
     """
 
     window = 512
     _context = 64  # the model expects the last 64 samples of the previous window in front
+    _settle = 16  # windows of zeros after a reset that `after_silence` stands for (~0.5 s)
 
     def __init__(self, reset_after_s: float = 2.0, quiet_below: float = 0.1, quiet_windows: int = 5):
         self._session = _session(silero_model_path())
@@ -100,6 +111,11 @@ class SileroVad:
         self._prev = np.zeros((1, self._context), dtype=np.float32)
         self._since_reset = 0
         self._low_run = 0
+
+    def after_silence(self) -> None:
+        self._state = _settled_state(self._session, self._settle).copy()
+        self._prev = np.zeros((1, self._context), dtype=np.float32)
+        self._since_reset = self._low_run = self._settle
 
     def __call__(self, samples: np.ndarray) -> float:
         if samples.shape[-1] != self.window:
@@ -116,6 +132,17 @@ class SileroVad:
         return prob
 
 
+@cache
+def _settled_state(session, windows: int) -> np.ndarray:  # session: onnxruntime.InferenceSession
+    """Silero's recurrent state after a reset and `windows` windows of zeros (the same every time)."""
+    state = np.zeros((2, 1, 128), dtype=np.float32)
+    inp = np.zeros((1, SileroVad._context + SileroVad.window), dtype=np.float32)
+    sr = np.array(RATE, dtype=np.int64)
+    for _ in range(windows):
+        _, state = session.run(None, {"input": inp, "state": state, "sr": sr})
+    return state
+
+
 class EnergyVad:
     """The seed's voice test: RMS of a 20 ms frame above a fixed level (0.01 of full scale)."""
 
@@ -124,6 +151,9 @@ class EnergyVad:
         self._threshold = threshold * 32767.0
 
     def reset(self) -> None:
+        pass
+
+    def after_silence(self) -> None:
         pass
 
     def __call__(self, samples: np.ndarray) -> float:
