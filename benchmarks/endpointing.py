@@ -295,8 +295,14 @@ OURS = "ours (Silero + last word + pitch cues)"
 OURS_AUDIO = "ours, audio only (Silero + pitch cues + smart-turn)"
 
 
-def lexical_method(name: str, policy: LexicalPolicy) -> GateMethod:
-    return GateMethod(name, lambda: Segmenter(SegmenterConfig(policy=policy)))
+def lexical_method(name: str, policy: LexicalPolicy, whisper: tuple[float, int] | None = None) -> GateMethod:
+    def make() -> Segmenter:
+        from rholive.audio.lexical import TinyWhisper
+
+        words = TinyWhisper(seconds=whisper[0], max_tokens=whisper[1]) if whisper else None
+        return Segmenter(SegmenterConfig(policy=policy), transcriber=words)
+
+    return GateMethod(name, make)
 
 
 def methods(include_pipecat: bool = True, sweep: bool = False) -> list[Method]:
@@ -321,6 +327,9 @@ def methods(include_pipecat: bool = True, sweep: bool = False) -> list[Method]:
             if bars != base.bars:
                 label = ", ".join(f"{m if m is not None else 'any'} at {t:.0f} ms" for t, m in bars)
                 ms.append(lexical_method(f"ours, bars: {label}", replace(base, bars=bars)))
+        for seconds, tokens, bar in WHISPER_SWEEP:  # a shorter transcript: less CPU before the decision
+            name = f"ours, Whisper on the last {seconds:g} s, {tokens} tokens, bar {bar:g} at 96 ms"
+            ms.append(lexical_method(name, replace(base, bars=((96.0, bar),)), (seconds, tokens)))
     return ms
 
 
@@ -330,6 +339,11 @@ SWEEP: tuple[tuple[tuple[float, float | None], ...], ...] = (
     ((96.0, 1.25),),
     ((192.0, 1.0),),
     ((96.0, 1.0), (384.0, 0.5)),
+)
+
+WHISPER_SWEEP: tuple[tuple[float, int, float], ...] = (
+    (1.5, 12, 1.0),
+    (1.25, 10, 1.0),
 )
 
 
@@ -499,7 +513,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-pipecat", action="store_true", help="skip the pipecat baseline")
     ap.add_argument("--seed", type=int, default=7, help="another seed: other voices, pauses, noise, gains")
     ap.add_argument("--sweep", action="store_true", help="also run our rule at several settings (trade-off)")
-    ap.add_argument("--only", default="", help="run only the methods whose name contains this")
+    ap.add_argument("--only", default="", help="run only the methods whose name contains this (a|b: either)")
     args = ap.parse_args(argv)
     if not have_espeak():
         print("espeak-ng is not installed (apt-get install espeak-ng)", file=sys.stderr)
@@ -515,7 +529,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[tuple[str, str, dict]] = []
     results: dict = {"methods": {}}
     for m in methods(not args.no_pipecat, args.sweep):
-        if args.only and args.only not in m.name:
+        if args.only and not any(part in m.name for part in args.only.split("|")):
             continue
         by_cond = {"clean": Score(), "noisy": Score(), "all": Score()}
         for it in items:
