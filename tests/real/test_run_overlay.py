@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from gui_parts import gui_tools, need
 from pulse import MONITOR, PulseDaemon, pulse
 from test_voice_path import play, speech_file
 from xvfb import XServer, xvfb
@@ -42,30 +42,13 @@ ROOT = Path(__file__).resolve().parents[2]
 BRAIN = ROOT / "examples" / "brains" / "copilot_silent.yaml"
 RHOLIVE = Path(sys.executable).with_name("rholive")  # the console script of this environment
 MIC = "test_mic"
-CI = os.environ.get("CI") == "true"
-
-
-def _need(what: str, ok: bool) -> None:
-    if not ok:
-        if CI:
-            pytest.fail(f"{what} is missing")
-        pytest.skip(f"{what} is missing")
 
 
 @pytest.fixture
 def tools() -> dict[str, str]:
-    found = {name: shutil.which(name) for name in ("xdotool", "tesseract")}
-    for name, path in found.items():
-        _need(
-            f"{name} (apt-get install {'tesseract-ocr' if name == 'tesseract' else name})", path is not None
-        )
-    for module in ("PySide6.QtWidgets", "Xlib", "mss"):
-        try:
-            __import__(module)
-        except ImportError as exc:
-            _need(f"{module} (uv sync --extra gui): {exc}", False)
-    _need(f"the rholive console script ({RHOLIVE})", RHOLIVE.exists())
-    return {k: v for k, v in found.items() if v}
+    found = gui_tools()
+    need(f"the rholive console script ({RHOLIVE})", RHOLIVE.exists())
+    return found
 
 
 class Process:

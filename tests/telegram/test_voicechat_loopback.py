@@ -8,7 +8,6 @@ extra: ``uv sync --extra voicechat``.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -28,6 +27,8 @@ from rholive.live import Endpoint, LiveSession, SetupConfig  # noqa: E402
 from rholive.live import events as ev  # noqa: E402
 from rholive.live.wire import ActivityDetection  # noqa: E402
 from rholive.telegram.voicechat_bridge import NTgCallsIO, VoiceChatBridge  # noqa: E402
+
+from . import voicechat_fake_call as fake_call  # noqa: E402  (after the ntgcalls check)
 
 RATE = 48000
 FRAME = RATE // 100 * 2
@@ -85,40 +86,12 @@ class User:
 
 
 async def connect_loopback(bot: Any, user: Any) -> None:
-    loop = asyncio.get_running_loop()
-    connected = {BOT_ID: asyncio.Event(), USER_ID: asyncio.Event()}
+    """The fake call's loopback, with the bridge's own NTgCallsIO setting the PCM streams."""
 
-    def relay(dst: Any, dst_call: int) -> Any:
-        def cb(_call: int, data: bytes) -> None:
-            loop.call_soon_threadsafe(lambda: asyncio.ensure_future(dst.send_signaling_data(dst_call, data)))
+    async def bridge_sources(ntg: Any, peer: int) -> None:
+        await NTgCallsIO(ntg, peer, rate=RATE).set_sources()
 
-        return cb
-
-    def watch(me: int) -> Any:
-        def cb(_call: int, info: Any) -> None:
-            if info.state == ntgcalls.ConnectionState.CONNECTED:
-                loop.call_soon_threadsafe(connected[me].set)
-
-        return cb
-
-    bot.on_signaling_data(relay(user, BOT_ID))
-    user.on_signaling_data(relay(bot, USER_ID))
-    bot.on_connection_change(watch(BOT_ID))
-    user.on_connection_change(watch(USER_ID))
-    key = os.urandom(256)
-    versions = ntgcalls.NTgCalls.get_protocol().library_versions
-    await bot.create_p2p_call(USER_ID)
-    await user.create_p2p_call(BOT_ID)
-    bot_io = NTgCallsIO(bot, USER_ID, rate=RATE)
-    await bot_io.set_sources()
-    user_io = NTgCallsIO(user, BOT_ID, rate=RATE)
-    await user_io.set_sources()
-    for ntg, peer, outgoing in ((bot, USER_ID, True), (user, BOT_ID, False)):
-        await ntg.skip_exchange(peer, key, outgoing)
-    await asyncio.gather(
-        bot.connect_p2p(USER_ID, [], versions, True, None), user.connect_p2p(BOT_ID, [], versions, True, None)
-    )
-    await asyncio.wait_for(asyncio.gather(*(e.wait() for e in connected.values())), 20)
+    await fake_call.connect_loopback(bot, user, ids=(BOT_ID, USER_ID), set_sources=bridge_sources)
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ import asyncio
 import ctypes
 import os
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -117,7 +118,7 @@ class LoopbackCallClient:
         if behaviour == "not_member":
             raise JoinError(NOT_MEMBER, texts.NOT_MEMBER)
         ours, theirs = ntgcalls.NTgCalls(), ntgcalls.NTgCalls()
-        await _connect_loopback(ours, theirs)
+        await connect_loopback(ours, theirs)
         loop = asyncio.get_running_loop()
         playback, mic = ntgcalls.StreamMode.PLAYBACK, ntgcalls.StreamDevice.MICROPHONE
 
@@ -182,10 +183,22 @@ def _media() -> Any:
     return ntgcalls.MediaDescription(audio, None, None, None)
 
 
-async def _connect_loopback(ours: Any, theirs: Any) -> None:
-    """Two NTgCalls instances in one process call each other, signalling relayed in memory."""
+async def _media_sources(ntg: Any, peer: int) -> None:
+    for mode in (ntgcalls.StreamMode.CAPTURE, ntgcalls.StreamMode.PLAYBACK):
+        await ntg.set_stream_sources(peer, mode, _media())
+
+
+async def connect_loopback(
+    ours: Any,
+    theirs: Any,
+    ids: tuple[int, int] = (OURS, THEIRS),
+    set_sources: Callable[[Any, int], Awaitable[None]] = _media_sources,
+) -> None:
+    """Two NTgCalls instances in one process call each other, signalling relayed in memory. `ids` are the
+    names each side gives the call (the other's id); `set_sources(ntg, peer)` sets one side's PCM streams."""
+    ours_id, theirs_id = ids
     loop = asyncio.get_running_loop()
-    connected = {OURS: asyncio.Event(), THEIRS: asyncio.Event()}
+    connected = {ours_id: asyncio.Event(), theirs_id: asyncio.Event()}
 
     def relay(dst: Any, dst_call: int) -> Any:
         def cb(_call: int, data: bytes) -> None:
@@ -200,20 +213,20 @@ async def _connect_loopback(ours: Any, theirs: Any) -> None:
 
         return cb
 
-    ours.on_signaling_data(relay(theirs, OURS))
-    theirs.on_signaling_data(relay(ours, THEIRS))
-    ours.on_connection_change(watch(OURS))
-    theirs.on_connection_change(watch(THEIRS))
+    ours.on_signaling_data(relay(theirs, ours_id))
+    theirs.on_signaling_data(relay(ours, theirs_id))
+    ours.on_connection_change(watch(ours_id))
+    theirs.on_connection_change(watch(theirs_id))
     key = os.urandom(256)
     versions = ntgcalls.NTgCalls.get_protocol().library_versions
-    await ours.create_p2p_call(THEIRS)
-    await theirs.create_p2p_call(OURS)
-    for ntg, peer in ((ours, THEIRS), (theirs, OURS)):
-        await ntg.set_stream_sources(peer, ntgcalls.StreamMode.CAPTURE, _media())
-        await ntg.set_stream_sources(peer, ntgcalls.StreamMode.PLAYBACK, _media())
-    for ntg, peer, outgoing in ((ours, THEIRS, True), (theirs, OURS, False)):
+    await ours.create_p2p_call(theirs_id)
+    await theirs.create_p2p_call(ours_id)
+    for ntg, peer in ((ours, theirs_id), (theirs, ours_id)):
+        await set_sources(ntg, peer)
+    for ntg, peer, outgoing in ((ours, theirs_id, True), (theirs, ours_id, False)):
         await ntg.skip_exchange(peer, key, outgoing)
     await asyncio.gather(
-        ours.connect_p2p(THEIRS, [], versions, True, None), theirs.connect_p2p(OURS, [], versions, True, None)
+        ours.connect_p2p(theirs_id, [], versions, True, None),
+        theirs.connect_p2p(ours_id, [], versions, True, None),
     )
     await asyncio.wait_for(asyncio.gather(*(e.wait() for e in connected.values())), 20)

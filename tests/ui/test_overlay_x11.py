@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -74,31 +73,13 @@ if __name__ == "__main__":
 import pytest  # noqa: E402  (the child above needs none of the test machinery)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "real"))
+from gui_parts import gui_tools  # noqa: E402
 from xvfb import XServer, xvfb  # noqa: E402, F401  (fixture)
-
-CI = os.environ.get("CI") == "true"
-
-
-def _need(what: str, ok: bool) -> None:
-    if not ok:
-        if CI:
-            pytest.fail(f"{what} is missing")
-        pytest.skip(f"{what} is missing")
 
 
 @pytest.fixture
 def tools() -> dict[str, str]:
-    found = {name: shutil.which(name) for name in ("xdotool", "tesseract")}
-    for name, path in found.items():
-        _need(
-            f"{name} (apt-get install {'tesseract-ocr' if name == 'tesseract' else name})", path is not None
-        )
-    for module in ("PySide6.QtWidgets", "Xlib", "mss"):
-        try:
-            __import__(module)
-        except ImportError as exc:
-            _need(f"{module} (uv sync --extra gui): {exc}", False)
-    return {k: v for k, v in found.items() if v}
+    return gui_tools()
 
 
 @pytest.fixture
