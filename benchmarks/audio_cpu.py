@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "real"))
 os.environ.setdefault("RHOLIVE_SPEECH_CACHE", str(Path(tempfile.gettempdir()) / "rholive-speech-cache"))
 
+from machine_info import cpu_model  # noqa: E402
 from pulse import MONITOR, SINK, PulseDaemon  # noqa: E402
 
 from rholive.audio.devices import capture  # noqa: E402
@@ -212,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     t0 = time.perf_counter()
     out = asyncio.run(run(args.phase_s, args.window_s))
-    out["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(), "cpu": cpu_name()}
+    out["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(), "cpu": cpu_model()}
     out["method"] = {"phase_s": args.phase_s, "window_s": args.window_s, "statistic": "median of windows"}
     md = table(out["configs"])
     out["markdown"] = md
@@ -228,16 +229,6 @@ def have_tool(name: str) -> bool:
     import shutil
 
     return shutil.which(name) is not None
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from machine_info import cpu_model
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "copilot_cpu.json"
@@ -283,11 +284,7 @@ async def seed_screen_loop(url: str) -> None:
 
 
 def machine() -> dict[str, Any]:
-    model = ""
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            model = line.split(":", 1)[1].strip()
-            break
+    model = cpu_model()
     return {
         "platform": platform.platform(),
         "python": platform.python_version(),

@@ -33,6 +33,7 @@ from typing import Any
 from unittest import mock
 
 import numpy as np
+from machine_info import cpu_model
 from PIL import Image
 
 import rholive.screen.gate as gate_module
@@ -314,11 +315,7 @@ def old_vs_new_table(rows: list[dict[str, Any]]) -> str:
 
 
 def machine() -> str:
-    lines = Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []
-    model = next(
-        (x.split(":", 1)[1].strip() for x in lines if x.startswith("model name")), platform.processor()
-    )
-    return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    return f"{cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def main() -> None:

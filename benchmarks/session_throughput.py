@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 import psutil
+from machine_info import cpu_model
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "session_throughput.json"
@@ -321,14 +322,7 @@ class EmulatorProcess:
 
 
 def machine() -> dict[str, Any]:
-    model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    model = cpu_model()
     return {
         "platform": platform.platform(),
         "python": platform.python_version(),

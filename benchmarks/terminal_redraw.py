@@ -39,6 +39,7 @@ import time
 from collections import deque
 from pathlib import Path
 
+from machine_info import cpu_model
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.markdown import Markdown
@@ -182,16 +183,6 @@ def run_one(kind: str, scenario: str, duration_s: float) -> dict[str, float]:
     cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
     wall = w1 - w0
     return {"cpu_percent": 100.0 * cpu / wall, "redraws_per_s": redraws / wall, "wall_s": wall}
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def main() -> None:
