@@ -8,7 +8,6 @@ extra: ``uv sync --extra voicechat``.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -72,17 +71,7 @@ class User:
                     self.went_quiet.set()
 
     async def talk(self) -> None:
-        t0, n = time.monotonic(), 0
-        while True:
-            frame = bytes(self.speech[:FRAME]) if self.speech else bytes(FRAME)
-            del self.speech[:FRAME]
-            await self.ntg.send_external_frame(
-                BOT_ID, ntgcalls.StreamDevice.MICROPHONE, frame, ntgcalls.FrameData()
-            )
-            n += 1
-            delay = t0 + n * 0.01 - time.monotonic()  # pacing the fake microphone, not synchronisation
-            if delay > 0:
-                await asyncio.sleep(delay)
+        await fake_call.talk_paced(self.ntg, BOT_ID, self.speech)
 
 
 async def connect_loopback(bot: Any, user: Any) -> None:

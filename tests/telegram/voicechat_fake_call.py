@@ -69,17 +69,7 @@ class Participant:
                     callback(self.loud_frames)
 
     async def talk(self) -> None:
-        t0, n = time.monotonic(), 0
-        while True:
-            frame = bytes(self.speech[:FRAME]) if self.speech else bytes(FRAME)
-            del self.speech[:FRAME]
-            await self.ntg.send_external_frame(
-                OURS, ntgcalls.StreamDevice.MICROPHONE, frame, ntgcalls.FrameData()
-            )
-            n += 1
-            delay = t0 + n * 0.01 - time.monotonic()  # pacing a fake microphone, not synchronisation
-            if delay > 0:
-                await asyncio.sleep(delay)
+        await talk_paced(self.ntg, OURS, self.speech)
 
 
 class _Call:
@@ -181,6 +171,19 @@ class LoopbackCallClient:
 def _media() -> Any:
     audio = ntgcalls.AudioDescription(ntgcalls.MediaSource.EXTERNAL, RATE, 1, "", True)
     return ntgcalls.MediaDescription(audio, None, None, None)
+
+
+async def talk_paced(ntg: Any, peer: int, speech: bytearray) -> None:
+    """A fake microphone: `speech` as 10 ms frames into the call (silence once it is used up), forever."""
+    t0, n = time.monotonic(), 0
+    while True:
+        frame = bytes(speech[:FRAME]) if speech else bytes(FRAME)
+        del speech[:FRAME]
+        await ntg.send_external_frame(peer, ntgcalls.StreamDevice.MICROPHONE, frame, ntgcalls.FrameData())
+        n += 1
+        delay = t0 + n * 0.01 - time.monotonic()  # pacing a fake microphone, not synchronisation
+        if delay > 0:
+            await asyncio.sleep(delay)
 
 
 async def _media_sources(ntg: Any, peer: int) -> None:
