@@ -21,6 +21,7 @@ from typing import Literal
 
 import numpy as np
 
+from rholive.audio.blas import one_blas_thread
 from rholive.audio.endpointing import (
     AdaptivePolicy,
     EndpointPolicy,
@@ -145,6 +146,7 @@ class Segmenter:
     ):
         self.config = cfg = config or SegmenterConfig()
         self.speaker = speaker
+        one_blas_thread()  # BLAS workers spinning next to a model call cost a core (blas.py)
         if vad is None:
             vad = SileroVad() if cfg.vad == "silero" else EnergyVad(cfg.energy_threshold, cfg.energy_window)
         self.vad = vad
