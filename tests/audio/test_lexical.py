@@ -20,6 +20,8 @@ from rholive.audio.lexical import continues, strip_repeats
         "So",
         "Well...",
         "I guess we should.",
+        "and then",
+        "We tested it for three weeks, but then",
     ],
 )
 def test_endings_a_speaker_rarely_stops_on_continue(text: str) -> None:
@@ -35,6 +37,8 @@ def test_endings_a_speaker_rarely_stops_on_continue(text: str) -> None:
         "I think so.",
         "Thank you",
         "Very well.",
+        "See you then.",
+        "Then.",
     ],
 )
 def test_other_endings_do_not(text: str) -> None:

@@ -41,6 +41,8 @@ CONTINUING = frozenset(
 # but end turns as often as not later on ("I think so.", "very well").
 OPENERS = frozenset({"so", "well", "okay", "ok", "now", "like", "actually", "basically", "anyway"})
 FILLERS = frozenset({"um", "uh", "er", "erm", "hmm", "mm"})
+# "then" ends turns ("see you then", "okay then") but not after a conjunction: "... and then".
+CONJUNCTIONS = frozenset({"and", "but", "or", "so"})
 
 _WORD = re.compile(r"[a-z']+")
 
@@ -86,6 +88,8 @@ def continues(text: str, turn_words: int | None = None) -> bool | None:
     if not said:
         return None
     if said[-1] in CONTINUING or kept.rstrip().endswith(","):  # "... for help, um" / "When I got home,"
+        return True
+    if said[-1] == "then" and len(said) > 1 and said[-2] in CONJUNCTIONS:
         return True
     ws = [w for w in said if w not in FILLERS]
     last = ws[-1]
