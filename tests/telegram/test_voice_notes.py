@@ -137,6 +137,7 @@ async def test_failed_model_session_gets_a_polite_reply_and_the_bot_goes_on(
     assert [r.text for r in replies[:2]] == [texts.MODEL_FAILED, texts.MODEL_FAILED]
     assert [r.reply_to for r in replies] == [first, second, None]
     assert "/reset" in (replies[2].text or "")
+    assert "/join" in (replies[2].text or "")  # the welcome names the group voice chat commands too
     assert start  # the welcome answers /start: the bot still works
     assert emulator.conversations == []
 

@@ -29,7 +29,8 @@ def welcome(personas: list[str]) -> str:
     return (
         "Hi! Send me a voice note and I'll answer with one (and its transcript); text works too.\n"
         "Commands: /reset forgets our conversation, /voice on|off switches spoken answers, "
-        f"/persona NAME changes who I am ({', '.join(personas)})."
+        f"/persona NAME changes who I am ({', '.join(personas)}).\n"
+        "In a group: /join brings me into its voice chat, /leave takes me out, /call says where I am."
     )
 
 
