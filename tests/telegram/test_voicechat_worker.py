@@ -10,8 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from rholive.emulator import Emulator
+from rholive.live import Endpoint, LiveSession, SetupConfig
+from rholive.telegram.logsafe import RedactingFilter
 from rholive.telegram.voicechat_cli import voicechat_config
 from rholive.telegram.voicechat_supervisor import VoiceChatConfig, WorkerProcess, describe_exit
+from rholive.telegram.voicechat_worker import Worker
 
 FAKE = Path(__file__).with_name("voicechat_fake_call.py")
 G = -1001234567890
@@ -144,3 +148,19 @@ async def test_the_real_client_refuses_a_malformed_session_before_touching_the_n
     assert event["kind"] == "session" and event["permanent"] is True
     assert "session is not valid" in event["message"] and SESSION not in event["message"]
     assert await worker.wait() == 3
+
+
+async def test_the_workers_live_session_trusts_the_bots_ca_file(tmp_path: Path) -> None:
+    async with Emulator(tls=True, tls_dir=str(tmp_path)) as emu:
+        config = VoiceChatConfig(session=SESSION, api_id=1, api_hash=API_HASH)
+        config = config.with_defaults("models/x", None, None, ca_file=str(emu.cert_path))
+        endpoint = Endpoint(base_url=emu.url, api_key="k")
+        worker = Worker(config.worker_config(endpoint), sys.stdout.buffer, RedactingFilter([]))
+        async with LiveSession(worker._endpoint(), SetupConfig()) as session:  # wss, checked against the file
+            assert session is not None
+        without = Worker(
+            VoiceChatConfig(session=SESSION, api_id=1, api_hash=API_HASH).worker_config(endpoint),
+            sys.stdout.buffer,
+            RedactingFilter([]),
+        )
+        assert without._endpoint().ssl is None  # no CA given: the system's trust store

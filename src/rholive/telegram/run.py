@@ -68,7 +68,8 @@ class VoiceNoteBot:
         self.voicechats: VoiceChatSupervisor | VoiceChatsOff = VoiceChatsOff(self._tell)
         if voicechat is not None:
             persona = names[default]  # the call speaks as the default persona, with the bot's model
-            voicechat = voicechat.with_defaults(options.model, persona.instruction, persona.voice)
+            ca_file = str(settings.ca_file) if settings.ca_file else None
+            voicechat = voicechat.with_defaults(options.model, persona.instruction, persona.voice, ca_file)
             self.voicechats = VoiceChatSupervisor(voicechat, endpoint, self._tell)
         self.dispatcher = build_dispatcher(self.hub, self.allow, self.refusals, self.voicechats)
         self._polling_timeout = polling_timeout

@@ -51,14 +51,18 @@ class VoiceChatConfig:
     system_instruction: str | None = None
     voice_name: str | None = None
     model: str | None = None
+    ca_file: str | None = None  # the CA the Live endpoint's certificate is checked against (--ca-file)
 
-    def with_defaults(self, model: str, instruction: str | None, voice: str | None) -> VoiceChatConfig:
+    def with_defaults(
+        self, model: str, instruction: str | None, voice: str | None, ca_file: str | None = None
+    ) -> VoiceChatConfig:
         """Fill what the flags left open from the bot's own settings."""
         return dataclasses.replace(
             self,
             model=self.model or model,
             system_instruction=self.system_instruction or instruction,
             voice_name=self.voice_name or voice,
+            ca_file=self.ca_file or ca_file,
         )
 
     @property
@@ -82,6 +86,7 @@ class VoiceChatConfig:
                 "api_key": endpoint.api_key,
                 "ephemeral_token": endpoint.ephemeral_token,
                 "api_version": endpoint.api_version,
+                "ca_file": self.ca_file,
             },
         }
 

@@ -19,6 +19,7 @@ import contextlib
 import json
 import logging
 import os
+import ssl
 import sys
 import time
 from dataclasses import dataclass
@@ -195,6 +196,7 @@ class Worker:
             api_key=e.get("api_key"),
             ephemeral_token=e.get("ephemeral_token"),
             api_version=e.get("api_version"),
+            ssl=ssl.create_default_context(cafile=e["ca_file"]) if e.get("ca_file") else None,
         )
 
     def _setup(self) -> SetupConfig:
