@@ -48,9 +48,8 @@ class Settings(BaseSettings):
     persona: str | None = None  # the copilot's preset (rholive.copilot.personas); `--persona` overrides it
     voice: str | None = None
     data_dir: Path = Field(default_factory=default_data_dir)
-    segmenter: dict[str, Any] = Field(
-        default_factory=dict
-    )  # the [segmenter] table (audio.segmenter_settings)
+    # the [segmenter] table (audio.segmenter_settings)
+    segmenter: dict[str, Any] = Field(default_factory=dict)
     overlay: dict[str, Any] = Field(default_factory=dict)  # the [overlay] table (ui.overlay_settings)
     setup_timeout_s: float = 15.0
     ping_interval_s: float = 20.0

@@ -6,6 +6,7 @@ import ssl
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from rholive.config import Settings
 from rholive.live import Endpoint
@@ -13,11 +14,16 @@ from rholive.live import Endpoint
 
 def ssl_context(settings: Settings) -> ssl.SSLContext | None:
     """A context trusting ``--ca-file`` (e.g. the emulator's self-signed certificate), else the default."""
-    if settings.ca_file is None:
+    return ca_context(settings.ca_file)
+
+
+def ca_context(ca_file: Path | str | None) -> ssl.SSLContext | None:
+    """A context trusting the certificates in `ca_file`; None (the system's trust store) without one."""
+    if ca_file is None:
         return None
-    if not settings.ca_file.is_file():
-        raise FileNotFoundError(f"CA file not found: {settings.ca_file}")
-    return ssl.create_default_context(cafile=str(settings.ca_file))
+    if not Path(ca_file).is_file():
+        raise FileNotFoundError(f"CA file not found: {ca_file}")
+    return ssl.create_default_context(cafile=str(ca_file))
 
 
 @asynccontextmanager

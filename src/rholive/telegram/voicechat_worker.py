@@ -19,13 +19,13 @@ import contextlib
 import json
 import logging
 import os
-import ssl
 import sys
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from rholive.audio.pcm import rms_dbfs
+from rholive.connect import ca_context
 from rholive.live import Endpoint, LiveSession, SetupConfig
 from rholive.live.wire import ActivityDetection
 from rholive.telegram.logsafe import RedactingFilter, install_redaction
@@ -196,7 +196,7 @@ class Worker:
             api_key=e.get("api_key"),
             ephemeral_token=e.get("ephemeral_token"),
             api_version=e.get("api_version"),
-            ssl=ssl.create_default_context(cafile=e["ca_file"]) if e.get("ca_file") else None,
+            ssl=ca_context(e.get("ca_file")),
         )
 
     def _setup(self) -> SetupConfig:
