@@ -37,8 +37,20 @@ def _require_xvfb() -> str:
 def xvfb() -> Iterator[XServer]:
     binary = _require_xvfb()
     read_fd, write_fd = os.pipe()
+    # -noreset: by default Xvfb resets itself when its last client leaves, and a client connecting
+    # during that reset is dropped ("connection reset by peer"); tests open and close clients in turn.
     proc = subprocess.Popen(
-        [binary, "-displayfd", str(write_fd), "-screen", "0", f"{WIDTH}x{HEIGHT}x24", "-nolisten", "tcp"],
+        [
+            binary,
+            "-displayfd",
+            str(write_fd),
+            "-screen",
+            "0",
+            f"{WIDTH}x{HEIGHT}x24",
+            "-nolisten",
+            "tcp",
+            "-noreset",
+        ],
         pass_fds=(write_fd,),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
