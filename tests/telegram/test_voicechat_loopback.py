@@ -1,8 +1,8 @@
 """Voice chat media path offline: two ntgcalls instances call each other over loopback (no Telegram).
 
 One side is our bridge (NTgCallsIO + VoiceChatBridge + a LiveSession on the embedded emulator with server
-VAD); the other is a "user" that speaks PCM into the call and records what it hears. Needs the optional
-extra: ``uv sync --extra voicechat``.
+VAD); the other is a "user" in a child process (`loopback_peer.py`) that speaks PCM into the call and counts
+the loud frames it hears. Needs the optional extra: ``uv sync --extra voicechat``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-import numpy as np
 import pytest
 
 ntgcalls = pytest.importorskip(
@@ -19,7 +18,6 @@ ntgcalls = pytest.importorskip(
     reason="ntgcalls is an optional extra: run `uv sync --extra voicechat` to test the voice chat path",
 )
 
-from rholive.audio.pcm import rms_dbfs  # noqa: E402
 from rholive.emulator import Emulator, EmulatorOptions  # noqa: E402
 from rholive.emulator.brains import Action, Say, UserTurn  # noqa: E402
 from rholive.live import Endpoint, LiveSession, SetupConfig  # noqa: E402
@@ -30,7 +28,6 @@ from rholive.telegram.voicechat_bridge import NTgCallsIO, VoiceChatBridge  # noq
 from . import voicechat_fake_call as fake_call  # noqa: E402  (after the ntgcalls check)
 
 RATE = 48000
-FRAME = RATE // 100 * 2
 BOT_ID, USER_ID = 1, 2  # each side names the call by the other's id
 LONG = "This is a long answer that keeps talking for quite a while so that the caller can interrupt it. " * 3
 
@@ -43,44 +40,13 @@ class LongBrain:
         return []
 
 
-class User:
-    """The other participant: a continuous 10 ms stream (speech when queued, else silence), and an ear."""
-
-    def __init__(self, ntg: Any) -> None:
-        self.ntg = ntg
-        self.speech = bytearray()
-        self.heard_loud = asyncio.Event()
-        self.loud_frames = 0
-        self.quiet_run = 0
-        self.went_quiet = asyncio.Event()
-
-    def say(self, seconds: float, then_silence: float = 0.0) -> None:
-        t = np.arange(int(RATE * seconds)) / RATE
-        self.speech += (8000 * np.sin(2 * np.pi * 300 * t)).astype("<i2").tobytes()
-        self.speech += bytes(int(RATE * then_silence) * 2)
-
-    def hear(self, batch: list[tuple[int, bytes]]) -> None:
-        for _ssrc, pcm in batch:
-            if rms_dbfs(pcm) > -40.0:
-                self.loud_frames += 1
-                self.quiet_run = 0
-                self.heard_loud.set()
-            else:
-                self.quiet_run += 1
-                if self.heard_loud.is_set() and self.quiet_run >= 50:
-                    self.went_quiet.set()
-
-    async def talk(self) -> None:
-        await fake_call.talk_paced(self.ntg, BOT_ID, self.speech)
-
-
-async def connect_loopback(bot: Any, user: Any) -> None:
-    """The fake call's loopback, with the bridge's own NTgCallsIO setting the PCM streams."""
+async def connect_loopback(bot: Any) -> fake_call.PeerProcess:
+    """The user's end of the call (a child process), with the bridge's own NTgCallsIO setting the PCM streams."""
 
     async def bridge_sources(ntg: Any, peer: int) -> None:
         await NTgCallsIO(ntg, peer, rate=RATE).set_sources()
 
-    await fake_call.connect_loopback(bot, user, ids=(BOT_ID, USER_ID), set_sources=bridge_sources)
+    return await fake_call.PeerProcess.call(bot, ids=(BOT_ID, USER_ID), set_sources=bridge_sources)
 
 
 @pytest.fixture
@@ -90,11 +56,8 @@ async def emulator() -> AsyncIterator[Emulator]:
 
 
 async def test_audio_both_ways_through_the_bridge_with_barge_in(emulator: Emulator) -> None:
-    bot_ntg, user_ntg = ntgcalls.NTgCalls(), ntgcalls.NTgCalls()
-    await connect_loopback(bot_ntg, user_ntg)
-    user = User(user_ntg)
-    user_io = NTgCallsIO(user_ntg, BOT_ID, rate=RATE)
-    user_io.on_frames(user.hear)
+    bot_ntg = ntgcalls.NTgCalls()
+    user = await connect_loopback(bot_ntg)
 
     seen: dict[str, asyncio.Event] = {"interrupted": asyncio.Event(), "turn2": asyncio.Event()}
     turns = 0
@@ -112,7 +75,6 @@ async def test_audio_both_ways_through_the_bridge_with_barge_in(emulator: Emulat
         response_modality="AUDIO", activity_detection=ActivityDetection(silence_duration_ms=300)
     )
     session = LiveSession(Endpoint(base_url=emulator.url), config)
-    talker = asyncio.create_task(user.talk())
     try:
         async with session:
             bridge = VoiceChatBridge(NTgCallsIO(bot_ntg, USER_ID, rate=RATE), session, on_event=on_event)
@@ -133,10 +95,8 @@ async def test_audio_both_ways_through_the_bridge_with_barge_in(emulator: Emulat
             runner.cancel()
             await asyncio.gather(runner, return_exceptions=True)
     finally:
-        talker.cancel()
-        await asyncio.gather(talker, return_exceptions=True)
-        for ntg, peer in ((bot_ntg, USER_ID), (user_ntg, BOT_ID)):
-            await ntg.stop(peer)
+        await user.stop()
+        await bot_ntg.stop(USER_ID)
     turns_heard = emulator.conversations[0].turns
     assert len(turns_heard) == 3
     assert all(t.audio_seconds > 0.3 for t in turns_heard)  # real audio crossed the call into the model

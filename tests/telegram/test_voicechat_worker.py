@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
+import io
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +18,7 @@ from rholive.emulator import Emulator
 from rholive.live import Endpoint, LiveSession, SetupConfig
 from rholive.telegram.logsafe import RedactingFilter
 from rholive.telegram.voicechat_cli import voicechat_config
+from rholive.telegram.voicechat_client import NO_VOICE_CHAT, JoinError
 from rholive.telegram.voicechat_supervisor import VoiceChatConfig, WorkerProcess, describe_exit
 from rholive.telegram.voicechat_worker import Worker
 
@@ -164,3 +169,57 @@ async def test_the_workers_live_session_trusts_the_bots_ca_file(tmp_path: Path) 
             RedactingFilter([]),
         )
         assert without._endpoint().ssl is None  # no CA given: the system's trust store
+
+
+class OverlapProbe:
+    """A `CallClient` (loaded by path, like the fake) whose joins give way to the event loop a few times and
+    then fail: it records the most joins that were in progress at once."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.probe = config["client_options"]["probe"]
+
+    async def start(self) -> None:
+        return None
+
+    async def join(self, chat_id: int) -> None:
+        p = self.probe
+        p["active"] += 1
+        p["most"] = max(p["most"], p["active"])
+        for _ in range(5):
+            await asyncio.sleep(0)  # a real join awaits the network here: any other join could run meanwhile
+        p["active"] -= 1
+        p["left"] -= 1
+        if p["left"] == 0:
+            p["all_tried"].set()  # the worker answers this join before the test's task runs again
+        raise JoinError(NO_VOICE_CHAT, "no voice chat")
+
+    async def leave(self, chat_id: int) -> None:
+        return None
+
+    def on_frames(self, callback: object) -> None:
+        return None
+
+    def on_dropped(self, callback: object) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+
+async def test_joins_asked_at_the_same_moment_are_set_up_one_at_a_time() -> None:
+    """ntgcalls cannot negotiate two calls of one process at once (see the worker's `_setting_up`), and a
+    new worker after a crash is asked to rejoin every call at once."""
+    probe = {"active": 0, "most": 0, "left": 3, "all_tried": asyncio.Event()}
+    config = {"client_factory": f"{__file__}:OverlapProbe", "client_options": {"probe": probe}}
+    out = io.BytesIO()
+    commands = asyncio.StreamReader()
+    for chat_id in (G, G - 1, G - 2):
+        commands.feed_data(json.dumps({"cmd": "join", "chat_id": chat_id}).encode() + b"\n")
+    worker = Worker(config, out, RedactingFilter([]))
+    serving = asyncio.create_task(worker.serve(commands))
+    await asyncio.wait_for(probe["all_tried"].wait(), 30)
+    commands.feed_eof()
+    assert await serving == 0
+    events = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert sorted(e.get("chat_id") or 0 for e in events if e["event"] == "error") == [G - 2, G - 1, G]
+    assert probe["most"] == 1

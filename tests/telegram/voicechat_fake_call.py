@@ -2,8 +2,8 @@
 
 Telegram's servers cannot run offline, so this fakes only the MTProto side (joining a group call, the
 account's membership, Telegram ending a call). The media path stays real: joining chat X opens a P2P
-ntgcalls call over loopback to an in-process "participant" — a second ``NTgCalls`` that speaks a tone
-into the call and listens to what the bridge plays back.
+ntgcalls call over loopback to a "participant" — a second ``NTgCalls``, in a process of its own
+(`loopback_peer.py`), that speaks a tone into the call and listens to what the bridge plays back.
 
 Behaviour per group, from ``client_options["groups"][str(chat_id)]``:
 
@@ -19,15 +19,16 @@ Behaviour per group, from ``client_options["groups"][str(chat_id)]``:
 from __future__ import annotations
 
 import asyncio
+import base64
 import ctypes
+import json
 import os
-import time
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import ntgcalls
-import numpy as np
 
 from rholive.audio.pcm import rms_dbfs
 from rholive.telegram import voicechat_texts as texts
@@ -40,41 +41,17 @@ from rholive.telegram.voicechat_client import (
 )
 
 RATE = 48000
-FRAME = RATE // 100 * 2
 OURS, THEIRS = 1, 2  # each NTgCalls names the P2P call by the other side's id
+PEER_SCRIPT = Path(__file__).with_name("loopback_peer.py")
 
 
 def make_client(config: dict[str, Any]) -> LoopbackCallClient:
     return LoopbackCallClient(config.get("client_options", {}))
 
 
-class Participant:
-    """The other person in the call: a continuous 10 ms microphone, and an ear counting loud frames."""
-
-    def __init__(self, ntg: Any) -> None:
-        self.ntg = ntg
-        self.speech = bytearray()
-        self.loud_frames = 0
-        self.on_loud: list[Any] = []
-
-    def say(self, seconds: float) -> None:
-        t = np.arange(int(RATE * seconds)) / RATE
-        self.speech += (8000 * np.sin(2 * np.pi * 300 * t)).astype("<i2").tobytes()
-
-    def hear(self, _chat: int, mode: Any, _device: Any, frames: Any) -> None:
-        for frame in frames:
-            if rms_dbfs(bytes(frame.data)) > -40.0:
-                self.loud_frames += 1
-                for callback in self.on_loud:
-                    callback(self.loud_frames)
-
-    async def talk(self) -> None:
-        await talk_paced(self.ntg, OURS, self.speech)
-
-
 class _Call:
-    def __init__(self, ours: Any, theirs: Any, participant: Participant, talker: asyncio.Task[None]) -> None:
-        self.ours, self.theirs, self.participant, self.talker = ours, theirs, participant, talker
+    def __init__(self, ours: Any, participant: PeerProcess) -> None:
+        self.ours, self.participant = ours, participant
 
 
 class LoopbackCallClient:
@@ -107,8 +84,7 @@ class LoopbackCallClient:
             raise JoinError(NO_VOICE_CHAT, texts.NO_VOICE_CHAT)
         if behaviour == "not_member":
             raise JoinError(NOT_MEMBER, texts.NOT_MEMBER)
-        ours, theirs = ntgcalls.NTgCalls(), ntgcalls.NTgCalls()
-        await connect_loopback(ours, theirs)
+        ours = ntgcalls.NTgCalls()
         loop = asyncio.get_running_loop()
         playback, mic = ntgcalls.StreamMode.PLAYBACK, ntgcalls.StreamDevice.MICROPHONE
 
@@ -118,12 +94,11 @@ class LoopbackCallClient:
                 loop.call_soon_threadsafe(self._deliver, chat_id, batch)
 
         ours.on_frames(ours_heard)
-        participant = Participant(theirs)
-        theirs.on_frames(lambda *a: loop.call_soon_threadsafe(participant.hear, *a))
+        participant = await PeerProcess.call(ours)
         if behaviour == "drop_after_reply":
             participant.on_loud.append(lambda n: self._drop_once(chat_id, n))
         participant.say(0.6)
-        self._calls[chat_id] = _Call(ours, theirs, participant, asyncio.create_task(participant.talk()))
+        self._calls[chat_id] = _Call(ours, participant)
 
     def _deliver(self, chat_id: int, batch: list[tuple[int, bytes]]) -> None:
         if chat_id in self._calls and self._frames is not None:
@@ -137,13 +112,11 @@ class LoopbackCallClient:
         call = self._calls.pop(chat_id, None)
         if call is None:
             return
-        call.talker.cancel()
-        await asyncio.gather(call.talker, return_exceptions=True)
-        for ntg, peer in ((call.ours, THEIRS), (call.theirs, OURS)):
-            try:
-                await ntg.stop(peer)
-            except ntgcalls.ConnectionNotFound:
-                pass
+        await call.participant.stop()
+        try:
+            await call.ours.stop(THEIRS)
+        except ntgcalls.ConnectionNotFound:
+            pass
 
     async def send_frame(self, chat_id: int, pcm: bytes) -> None:
         call = self._calls.get(chat_id)
@@ -168,68 +141,120 @@ class LoopbackCallClient:
             await self.leave(chat_id)
 
 
-def _media() -> Any:
-    audio = ntgcalls.AudioDescription(ntgcalls.MediaSource.EXTERNAL, RATE, 1, "", True)
-    return ntgcalls.MediaDescription(audio, None, None, None)
-
-
-async def talk_paced(ntg: Any, peer: int, speech: bytearray) -> None:
-    """A fake microphone: `speech` as 10 ms frames into the call (silence once it is used up), forever."""
-    t0, n = time.monotonic(), 0
-    while True:
-        frame = bytes(speech[:FRAME]) if speech else bytes(FRAME)
-        del speech[:FRAME]
-        await ntg.send_external_frame(peer, ntgcalls.StreamDevice.MICROPHONE, frame, ntgcalls.FrameData())
-        n += 1
-        delay = t0 + n * 0.01 - time.monotonic()  # pacing a fake microphone, not synchronisation
-        if delay > 0:
-            await asyncio.sleep(delay)
-
-
 async def _media_sources(ntg: Any, peer: int) -> None:
+    audio = ntgcalls.AudioDescription(ntgcalls.MediaSource.EXTERNAL, RATE, 1, "", True)
     for mode in (ntgcalls.StreamMode.CAPTURE, ntgcalls.StreamMode.PLAYBACK):
-        await ntg.set_stream_sources(peer, mode, _media())
+        await ntg.set_stream_sources(peer, mode, ntgcalls.MediaDescription(audio, None, None, None))
 
 
-async def connect_loopback(
-    ours: Any,
-    theirs: Any,
-    ids: tuple[int, int] = (OURS, THEIRS),
-    set_sources: Callable[[Any, int], Awaitable[None]] = _media_sources,
-) -> None:
-    """Two NTgCalls instances in one process call each other, signalling relayed in memory. `ids` are the
-    names each side gives the call (the other's id); `set_sources(ntg, peer)` sets one side's PCM streams."""
-    ours_id, theirs_id = ids
-    loop = asyncio.get_running_loop()
-    connected = {ours_id: asyncio.Event(), theirs_id: asyncio.Event()}
+class PeerProcess:
+    """The other end of a loopback P2P call, in a child process (`loopback_peer.py` says why): it speaks what
+    `say` queues and counts the loud frames it hears. Signalling is relayed over its stdin and stdout."""
 
-    def relay(dst: Any, dst_call: int) -> Any:
-        def cb(_call: int, data: bytes) -> None:
-            loop.call_soon_threadsafe(lambda: asyncio.ensure_future(dst.send_signaling_data(dst_call, data)))
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+        self.loud_frames = 0
+        self.heard_loud = asyncio.Event()
+        self.on_loud: list[Callable[[int], None]] = []
+        self.errors: list[str] = []
+        self._ready, self._connected = asyncio.Event(), asyncio.Event()
+        self._reader: asyncio.Task[None] | None = None
 
-        return cb
+    @classmethod
+    async def call(
+        cls,
+        ours: Any,
+        ids: tuple[int, int] = (OURS, THEIRS),
+        set_sources: Callable[[Any, int], Awaitable[None]] = _media_sources,
+    ) -> PeerProcess:
+        """Our `ours` (an NTgCalls) calls a new peer process; returns once both ends are connected. `ids` are
+        (our id, theirs): each end names the call by the other's id. `set_sources(ntg, peer)` sets our
+        PCM streams."""
+        ours_id, theirs_id = ids
+        key = os.urandom(256)
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(PEER_SCRIPT),
+            str(ours_id),
+            key.hex(),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        peer = cls(proc)
+        loop = asyncio.get_running_loop()
+        connected = asyncio.Event()
 
-    def watch(me: int) -> Any:
-        def cb(_call: int, info: Any) -> None:
+        def state(_call: int, info: Any) -> None:
             if info.state == ntgcalls.ConnectionState.CONNECTED:
-                loop.call_soon_threadsafe(connected[me].set)
+                loop.call_soon_threadsafe(connected.set)
 
-        return cb
+        def signalled(_call: int, data: bytes) -> None:
+            encoded = base64.b64encode(bytes(data)).decode()
+            loop.call_soon_threadsafe(peer._send, {"cmd": "signal", "data": encoded})
 
-    ours.on_signaling_data(relay(theirs, ours_id))
-    theirs.on_signaling_data(relay(ours, theirs_id))
-    ours.on_connection_change(watch(ours_id))
-    theirs.on_connection_change(watch(theirs_id))
-    key = os.urandom(256)
-    versions = ntgcalls.NTgCalls.get_protocol().library_versions
-    await ours.create_p2p_call(theirs_id)
-    await theirs.create_p2p_call(ours_id)
-    for ntg, peer in ((ours, theirs_id), (theirs, ours_id)):
-        await set_sources(ntg, peer)
-    for ntg, peer, outgoing in ((ours, theirs_id, True), (theirs, ours_id, False)):
-        await ntg.skip_exchange(peer, key, outgoing)
-    await asyncio.gather(
-        ours.connect_p2p(theirs_id, [], versions, True, None),
-        theirs.connect_p2p(ours_id, [], versions, True, None),
-    )
-    await asyncio.wait_for(asyncio.gather(*(e.wait() for e in connected.values())), 20)
+        ours.on_signaling_data(signalled)
+        ours.on_connection_change(state)
+        peer._reader = asyncio.create_task(peer._read(ours, theirs_id))
+        await ours.create_p2p_call(theirs_id)
+        await set_sources(ours, theirs_id)
+        await ours.skip_exchange(theirs_id, key, True)
+        await peer._until(peer._ready)
+        peer._send({"cmd": "connect"})
+        versions = ntgcalls.NTgCalls.get_protocol().library_versions
+        await ours.connect_p2p(theirs_id, [], versions, True, None)
+        await peer._until(connected)
+        await peer._until(peer._connected)
+        return peer
+
+    def say(self, seconds: float, then_silence: float = 0.0) -> None:
+        self._send({"cmd": "say", "seconds": seconds, "silence": then_silence})
+
+    async def stop(self) -> None:
+        self._send({"cmd": "quit"})
+        try:
+            await asyncio.wait_for(self.proc.wait(), 10)
+        except TimeoutError:
+            self.proc.kill()
+            await self.proc.wait()
+        if self._reader is not None:
+            self._reader.cancel()
+            await asyncio.gather(self._reader, return_exceptions=True)
+
+    def _send(self, cmd: dict[str, Any]) -> None:
+        assert self.proc.stdin is not None
+        if not self.proc.stdin.is_closing():
+            self.proc.stdin.write((json.dumps(cmd) + "\n").encode())
+
+    async def _until(self, event: asyncio.Event) -> None:
+        """Wait for `event`, failing at once with the peer's own words if it reported an error or died."""
+        waiter = asyncio.create_task(event.wait())
+        assert self._reader is not None
+        done, _ = await asyncio.wait({waiter, self._reader}, timeout=20, return_when=asyncio.FIRST_COMPLETED)
+        if waiter not in done:
+            waiter.cancel()
+            raise RuntimeError(f"the loopback peer did not get there: {self.errors or 'no answer in 20 s'}")
+
+    async def _read(self, ours: Any, theirs_id: int) -> None:
+        assert self.proc.stdout is not None
+        while line := await self.proc.stdout.readline():
+            event = json.loads(line)
+            kind = event["event"]
+            if kind == "signal":
+                await ours.send_signaling_data(theirs_id, base64.b64decode(event["data"]))
+            elif kind == "frames":
+                self._heard(event["loud"])
+            elif kind == "ready":
+                self._ready.set()
+            elif kind == "connected":
+                self._connected.set()
+            elif kind == "error":
+                self.errors.append(event["message"])
+                return
+        self.errors.append(f"the loopback peer exited with {await self.proc.wait()}")
+
+    def _heard(self, loud: int) -> None:
+        for _ in range(loud):
+            self.loud_frames += 1
+            self.heard_loud.set()
+            for callback in self.on_loud:
+                callback(self.loud_frames)

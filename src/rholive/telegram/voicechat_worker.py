@@ -64,6 +64,10 @@ class Worker:
         self.client: CallClient | None = None
         self.calls: dict[int, _Call] = {}
         self._quit = False
+        # One call set up at a time. All calls in a process share ntgcalls' one peer connection factory, and
+        # its video encoder factory is not safe to negotiate on from two calls at once (a double free). Joins
+        # at the same moment are common: after a crash the new worker is asked to rejoin every call.
+        self._setting_up = asyncio.Lock()
 
     # ------------------------------------------------------------------ events out
 
@@ -147,7 +151,8 @@ class Worker:
         outcome: tuple[str, dict[str, Any]] = ("left", {})
         joined = False
         try:
-            await self.client.join(chat_id)
+            async with self._setting_up:
+                await self.client.join(chat_id)
             joined = True
             async with LiveSession(self._endpoint(), self._setup()) as session:
                 bridge = VoiceChatBridge(
