@@ -195,15 +195,19 @@ class PeerProcess:
         ours.on_signaling_data(signalled)
         ours.on_connection_change(state)
         peer._reader = asyncio.create_task(peer._read(ours, theirs_id))
-        await ours.create_p2p_call(theirs_id)
-        await set_sources(ours, theirs_id)
-        await ours.skip_exchange(theirs_id, key, True)
-        await peer._until(peer._ready)
-        peer._send({"cmd": "connect"})
-        versions = ntgcalls.NTgCalls.get_protocol().library_versions
-        await ours.connect_p2p(theirs_id, [], versions, True, None)
-        await peer._until(connected)
-        await peer._until(peer._connected)
+        try:
+            await ours.create_p2p_call(theirs_id)
+            await set_sources(ours, theirs_id)
+            await ours.skip_exchange(theirs_id, key, True)
+            await peer._until(peer._ready)
+            peer._send({"cmd": "connect"})
+            versions = ntgcalls.NTgCalls.get_protocol().library_versions
+            await ours.connect_p2p(theirs_id, [], versions, True, None)
+            await peer._until(connected)
+            await peer._until(peer._connected)
+        except BaseException:
+            await peer.stop()  # no stray participant process outlives a failed setup
+            raise
         return peer
 
     def say(self, seconds: float, then_silence: float = 0.0) -> None:
