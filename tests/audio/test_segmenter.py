@@ -178,3 +178,34 @@ def test_positions_follow_the_stream_gaps_are_silence_and_time_cannot_go_back():
         s2.push(b"\0\0" * 320, 500.0)
     with pytest.raises(ValueError, match="odd"):
         Segmenter(silence_rule(500)).push(b"\0\0\0", 0.0)
+
+
+def test_onset_pending_from_the_first_speech_until_the_turn_opens():
+    """What the copilot's planner hears as "someone is starting to talk" (it holds screen turns back)."""
+    conv = conversation(THREE_TURNS[:1])
+    seg = Segmenter(silence_rule(800))
+    raw = conv.pcm.astype("<i2").tobytes()
+    pending: list[float] = []
+    opens: list[TurnOpen] = []
+    for k in range(0, len(conv.pcm), 320):
+        t_ms = k / SPM
+        opens += [d for d in seg.push(raw[2 * k : 2 * (k + 320)], t_ms) if isinstance(d, TurnOpen)]
+        if seg.onset_pending:
+            assert not seg.is_open
+            pending.append(t_ms)
+    [opened] = opens
+    truth = conv.turns[0]
+    assert pending, "speech before the turn opened must show as a pending onset"
+    assert all(truth.start_ms - 64 <= t < opened.t_ms for t in pending)  # never before speech, nor after
+
+
+def test_a_click_is_a_pending_onset_that_never_opens_a_turn():
+    click = np.zeros(RATE, dtype=np.int16)
+    click[RATE // 2 : RATE // 2 + 160] = 20000  # 10 ms: far under the minimum speech length
+    seg = Segmenter(seed_rule())  # the energy VAD hears the click as speech
+    raw = click.tobytes()
+    states = []
+    for k in range(0, len(click), 160):
+        assert not any(isinstance(d, TurnOpen) for d in seg.push(raw[2 * k : 2 * (k + 160)], k / SPM))
+        states.append(seg.onset_pending)
+    assert True in states and states[-1] is False  # heard, then forgotten once the run ended

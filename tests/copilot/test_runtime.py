@@ -45,6 +45,22 @@ def asked_only() -> TurnPlanner:
     return TurnPlanner(PlannerConfig(max_fps=5.0, proactive_interval_s=1e9, quiet_s=0.0))
 
 
+class HeardPlanner(TurnPlanner):
+    """The real planner, noting in order the speech it was told of and the audio turns it opened."""
+
+    def __init__(self, config: PlannerConfig) -> None:
+        super().__init__(config)
+        self.heard: list[tuple[str, str]] = []
+
+    def speech_activity(self, who: str, t: float) -> list:
+        self.heard.append(("speech", who))
+        return super().speech_activity(who, t)
+
+    def audio_turn_open(self, who: str, t: float) -> list:
+        self.heard.append(("open", who))
+        return super().audio_turn_open(who, t)
+
+
 def screen_source(pages: Pages) -> ScreenSource:
     return ScreenSource(ScreenConfig(sample_hz=10.0, max_fps=5.0, max_edge=640), open_grabber=lambda: pages)
 
@@ -124,7 +140,7 @@ async def test_audio_turns_carry_the_current_frame_and_are_answered(tmp_path: Pa
             screen=screen_source(pages),
             view=view,
             store=store,
-            planner=asked_only(),  # screen turns only when asked
+            planner=HeardPlanner(asked_only().config),  # screen turns only when asked
         )
         async with source, Emulator(EmulatorOptions()) as emu:
             task = await start(copilot, emu)
@@ -136,6 +152,10 @@ async def test_audio_turns_carry_the_current_frame_and_are_answered(tmp_path: Pa
     audio_turns = [t for t in turns if t.audio_seconds > 0]
     assert len(audio_turns) == 2
     assert all(t.video_frames >= 1 for t in audio_turns)  # the current frame went inside the turn
+    # the planner heard each speaker start before the segmenter confirmed the turn (screen turns wait)
+    heard = copilot.planner.heard  # type: ignore[attr-defined]
+    opens = [k for k, step in enumerate(heard) if step == ("open", "me")]
+    assert len(opens) == 2 and heard[opens[0] - 1] == heard[opens[1] - 1] == ("speech", "me")
     assert copilot.answers == len(turns) and len(view.answers) == len(turns)
     assert any("seconds of audio" in a for a in view.answers)
     # the store has who spoke, the input transcription (the emulator's "[n s of audio]") and the answers

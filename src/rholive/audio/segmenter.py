@@ -186,6 +186,11 @@ class Segmenter:
     def is_open(self) -> bool:
         return self._open
 
+    @property
+    def onset_pending(self) -> bool:
+        """Speech is heard but is not a turn yet (shorter than the minimum speech length so far)."""
+        return not self._open and self._run_start is not None
+
     # -- input ----------------------------------------------------------------------------------
 
     def push(self, pcm: bytes, t_ms: float) -> list[Decision]:

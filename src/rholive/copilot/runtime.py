@@ -254,6 +254,10 @@ class Copilot:
 
         async def segment(t_ms: float, pcm: bytes) -> None:
             decisions = await loop.run_in_executor(thread, segmenter.push, pcm, t_ms)
+            if segmenter.onset_pending:  # keeps a proactive screen turn from starting just before a turn opens
+                assert self.wire is not None
+                async with self._lock:
+                    await self.wire.perform(self.planner.speech_activity(src.label, self.clock()))
             await self._audio_actions(self._stream.feed(src.label, decisions))
 
         try:
