@@ -254,7 +254,8 @@ class Copilot:
 
         async def segment(t_ms: float, pcm: bytes) -> None:
             decisions = await loop.run_in_executor(thread, segmenter.push, pcm, t_ms)
-            if segmenter.onset_pending:  # keeps a proactive screen turn from starting just before a turn opens
+            # someone starts talking: no proactive screen turn in the moment before their turn opens
+            if segmenter.onset_pending:
                 assert self.wire is not None
                 async with self._lock:
                     await self.wire.perform(self.planner.speech_activity(src.label, self.clock()))
