@@ -8,6 +8,11 @@ messages again under their new numbers (if that connection dies too, they are st
 
 Without a handle the server starts from nothing; resending turns it already answered would answer them
 twice, so a fresh start resends only what was sent after the last ``turnComplete`` (the pending turn).
+
+A server that stops sending updates would let the buffer grow for as long as the session lasts (screen
+frames are large). Past ``max_bytes`` the oldest messages of answered turns are forgotten and counted in
+``evicted``: a resume from a handle older than them then lacks those turns, but the pending turn is never
+cut, so what the user is saying now is never lost.
 """
 
 from __future__ import annotations
@@ -23,12 +28,20 @@ class Sent:
     tool: bool = False  # a toolResponse: its call ids belong to the connection that made the call
 
 
+MAX_BYTES = 64 * 1024 * 1024  # ~20 min of 1 fps screen frames, or ~25 min of audio alone
+
+
 class ReplayBuffer:
-    def __init__(self, handle: str | None = None, keep_answered: bool = True) -> None:
+    def __init__(
+        self, handle: str | None = None, keep_answered: bool = True, max_bytes: int = MAX_BYTES
+    ) -> None:
         self.handle = handle
         # without resumption no handle will ever come: messages of answered turns are never needed
         self._keep_answered = keep_answered
+        self.max_bytes = max_bytes
         self._sent: deque[Sent] = deque()
+        self.bytes = 0  # the encoded length of what is kept
+        self.evicted = 0  # messages of answered turns forgotten over max_bytes
         self._next = 1
         self._answered = 0  # messages 1.._answered were sent before the latest turnComplete
         self._last_turn_end = 0  # index of the latest message that ended a user turn (0: none known)
@@ -46,8 +59,10 @@ class ReplayBuffer:
         index = self._next
         self._next += 1
         self._sent.append(Sent(index, text, tool))
+        self.bytes += len(text)
         if _ends_turn(text):
             self._last_turn_end = index
+        self._evict()
         return index
 
     def update(self, handle: str | None, resumable: bool, consumed: int | None) -> None:
@@ -66,6 +81,7 @@ class ReplayBuffer:
         self._answered = self._last_turn_end or self.last_index
         if not self._keep_answered:
             self._forget_through(self._answered)
+        self._evict()
 
     def forget_handle(self) -> None:
         """The server refused the handle (expired, ended session): the next start is fresh."""
@@ -82,16 +98,28 @@ class ReplayBuffer:
         self.dropped_tool_responses += len(old) - len(resend)
         answered_before = sum(1 for s in resend if s.index <= self._answered)
         self._sent.clear()
+        self.bytes = 0
         self._next = 1
         self._last_turn_end = 0
+        self._answered = answered_before  # in the new numbering, before recording: eviction compares with it
         for s in resend:
             self.record(s.text)
-        self._answered = answered_before
         return [s.text for s in resend]
 
     def _forget_through(self, index: int) -> None:
         while self._sent and self._sent[0].index <= index:
-            self._sent.popleft()
+            self.bytes -= len(self._sent.popleft().text)
+
+    def _evict(self) -> None:
+        """Forget whole answered turns, oldest first, while over the cap (a resume never starts mid-turn).
+        With server-side VAD nothing marks where a turn ends: all that was answered goes at once."""
+        while self.bytes > self.max_bytes and self._sent and self._sent[0].index <= self._answered:
+            while self._sent and self._sent[0].index <= self._answered:
+                gone = self._sent.popleft()
+                self.bytes -= len(gone.text)
+                self.evicted += 1
+                if _ends_turn(gone.text):
+                    break
 
 
 def _ends_turn(text: str) -> bool:

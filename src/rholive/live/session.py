@@ -126,6 +126,12 @@ class LiveSession(Sender):
         return self._replay.dropped_tool_responses
 
     @property
+    def replay_evicted(self) -> int:
+        """Messages of answered turns no longer kept for a resume: the server sent no resumption update for
+        longer than the replay buffer holds (`ReplayBuffer.max_bytes`)."""
+        return self._replay.evicted
+
+    @property
     def is_open(self) -> bool:
         return self._state == "open"
 
@@ -304,7 +310,14 @@ class LiveSession(Sender):
                         self._replay.dropped_tool_responses += 1
                         log.warning("tool response for a call of an earlier connection not sent")
                         continue
+                    evicted = self._replay.evicted
                     self._replay.record(item.text, item.tool)
+                    if self._replay.evicted and not evicted:
+                        log.warning(
+                            "the server has sent no resumption update for %d MiB of input: older answered "
+                            "turns are no longer kept for a resume (counted in replay_evicted)",
+                            self._replay.max_bytes >> 20,
+                        )
                     await ws.send(item.text)
                 finally:
                     self._outbox.sent()
