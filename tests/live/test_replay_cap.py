@@ -1,5 +1,6 @@
 """The replay buffer's bound: a server that stops sending resumption updates must not make it grow for the
-whole session. Past its cap it forgets the oldest answered turns (counted), never the turn in progress."""
+whole session. Past its cap it forgets the oldest answered turns first (counted), whole, and the turn in
+progress stays whole."""
 
 from __future__ import annotations
 
@@ -25,13 +26,22 @@ def test_past_the_cap_answered_turns_go_first_and_the_pending_turn_is_whole() ->
             replay.record(text)
         replay.turn_complete()  # no resumption update comes: the server stopped sending them
     assert replay.evicted > 0 and replay.bytes <= cap
-    pending = turn(9, chunks=12)  # one turn alone bigger than the cap
+    pending = turn(9)
     for text in pending:
         replay.record(text)
-    assert replay.bytes > cap  # the turn being spoken is never cut
-    assert replay.evicted == sum(map(len, answered))  # every answered message made room for it
-    assert replay.bytes == sum(map(len, pending))
-    assert replay.restart(fresh=False) == pending
+    assert replay.bytes <= cap
+    assert replay.restart(fresh=False)[-len(pending) :] == pending  # the turn being spoken is whole
+
+
+def test_unanswered_streaming_past_the_cap_keeps_its_newest_part() -> None:
+    """Server-side VAD: audio streams with no turn markers, and no turnComplete comes for a long time."""
+    chunks = [wire.encode(wire.realtime_audio(bytes([n]) * 600)) for n in range(40)]
+    cap = 10 * len(chunks[0])
+    replay = ReplayBuffer("handle-0", max_bytes=cap)
+    for text in chunks:
+        replay.record(text)
+    assert replay.bytes <= cap and replay.evicted == 30
+    assert replay.restart(fresh=False) == chunks[-10:]
 
 
 def test_the_newest_answered_turns_are_the_ones_kept() -> None:

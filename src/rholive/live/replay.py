@@ -10,9 +10,11 @@ Without a handle the server starts from nothing; resending turns it already answ
 twice, so a fresh start resends only what was sent after the last ``turnComplete`` (the pending turn).
 
 A server that stops sending updates would let the buffer grow for as long as the session lasts (screen
-frames are large). Past ``max_bytes`` the oldest messages of answered turns are forgotten and counted in
-``evicted``: a resume from a handle older than them then lacks those turns, but the pending turn is never
-cut, so what the user is saying now is never lost.
+frames are large). Past ``max_bytes`` whole answered turns are forgotten, oldest first, and counted in
+``evicted``: a resume from a handle older than them then lacks those turns. Only if the unanswered input
+alone is over the cap (server-side VAD, streaming for ~25 min without a turnComplete) does its oldest part go
+too. A client-side turn is far smaller than the cap (the segmenter caps its length), so what the user is
+saying now is never cut.
 """
 
 from __future__ import annotations
@@ -115,11 +117,17 @@ class ReplayBuffer:
         With server-side VAD nothing marks where a turn ends: all that was answered goes at once."""
         while self.bytes > self.max_bytes and self._sent and self._sent[0].index <= self._answered:
             while self._sent and self._sent[0].index <= self._answered:
-                gone = self._sent.popleft()
-                self.bytes -= len(gone.text)
-                self.evicted += 1
+                gone = self._drop_oldest()
                 if _ends_turn(gone.text):
                     break
+        while self.bytes > self.max_bytes and len(self._sent) > 1:
+            self._drop_oldest()
+
+    def _drop_oldest(self) -> Sent:
+        gone = self._sent.popleft()
+        self.bytes -= len(gone.text)
+        self.evicted += 1
+        return gone
 
 
 def _ends_turn(text: str) -> bool:

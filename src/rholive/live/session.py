@@ -127,8 +127,8 @@ class LiveSession(Sender):
 
     @property
     def replay_evicted(self) -> int:
-        """Messages of answered turns no longer kept for a resume: the server sent no resumption update for
-        longer than the replay buffer holds (`ReplayBuffer.max_bytes`)."""
+        """Sent messages no longer kept for a resume (answered turns first): the server sent no resumption
+        update for longer than the replay buffer holds (`ReplayBuffer.max_bytes`)."""
         return self._replay.evicted
 
     @property
@@ -314,8 +314,8 @@ class LiveSession(Sender):
                     self._replay.record(item.text, item.tool)
                     if self._replay.evicted and not evicted:
                         log.warning(
-                            "the server has sent no resumption update for %d MiB of input: older answered "
-                            "turns are no longer kept for a resume (counted in replay_evicted)",
+                            "the server has sent no resumption update for %d MiB of input: the oldest input "
+                            "is no longer kept for a resume (counted in replay_evicted)",
                             self._replay.max_bytes >> 20,
                         )
                     await ws.send(item.text)
