@@ -198,3 +198,28 @@ async def test_run_bot_redacts_the_user_account_secrets_from_every_log_line(
     assert "session [redacted] api [redacted]/[redacted]" in caplog.text
     for secret in (SESSION, API_HASH, str(API_ID)):
         assert secret not in caplog.text
+
+
+async def test_two_groups_joining_at_once_both_get_a_call_that_hears_them(
+    make_bot: Callable, fake: FakeBotAPI, emulator: Emulator, tmp_path: Path
+) -> None:
+    """Joins at the same moment are what a new worker gets after a crash (it rejoins every call). The worker
+    sets calls up one at a time: two negotiating at once double-free inside ntgcalls."""
+    config = voicechat(tmp_path, {GROUP: "ok", OTHER_GROUP: "ok"})
+    groups = (GROUP, OTHER_GROUP)
+
+    def heard_in_calls() -> int:
+        return sum(any(t.audio_seconds > 0.3 for t in c.turns) for c in emulator.conversations)
+
+    async with make_bot(allow=list(groups), voicechat=config) as bot:
+        for group in groups:
+            fake.push_text(group, "/join")
+        await fake.wait_for(lambda: all("joined" in told(fake, g) for g in groups), WAIT_S)
+        await fake.wait_for(lambda: heard_in_calls() == 2, WAIT_S)  # each participant's question got through
+        for group in groups:
+            fake.push_text(group, "/leave")
+        await fake.wait_for(lambda: all("left: on request" in told(fake, g) for g in groups), WAIT_S)
+        starts = bot.voicechats.worker_starts
+    for group in groups:
+        assert told(fake, group) == [say.JOINING, "joined", "left: on request"]
+    assert starts == 1  # no crash: one worker held both calls
