@@ -5,7 +5,8 @@ are printed, and spoken through the speaker when the modality is AUDIO. With `--
 mixed down (`copilot.mixdown`) into the one stream the server's VAD listens to.
 
 While a reply plays, the microphone passes through the half-duplex echo guard, so the assistant's own voice
-coming back through the speakers never opens a turn; clearly louder speech is a barge-in and flushes playback.
+coming back through the speakers never opens a turn (ours or, with `--turns server`, the server's); clearly
+louder speech is a barge-in and flushes playback.
 A device that disappears ends its open turn with `stream_end` (activityEnd) and the session goes on with the
 other source; when no source is left the command ends.
 """
@@ -132,17 +133,21 @@ class VoiceRun:
         )
         pump.on_action = self._on_action
         try:
-            if self.speaker is not None and src.label == "me":
-                await self._guarded(src, pump)
-            else:
-                async for t_ms, pcm in src.stream:
-                    await pump.push(t_ms, pcm)
+            async for t_ms, pcm in self._heard(src):
+                await pump.push(t_ms, pcm)
         finally:
             await pump.finish()
             self._ended(src)
 
-    async def _guarded(self, src: Source, pump: TurnPump) -> None:
-        """Mic frames through the echo guard: echo reaches the segmenter as silence."""
+    def _heard(self, src: Source) -> AsyncIterator[tuple[float, bytes]]:
+        """What a source hears: the microphone goes through the echo guard while replies play on speakers."""
+        if self.speaker is not None and src.label == "me":
+            return self._guarded(src)
+        return src.stream  # type: ignore[return-value]
+
+    async def _guarded(self, src: Source) -> AsyncIterator[tuple[float, bytes]]:
+        """Mic frames through the echo guard: echo comes out as silence (for our segmenter or the server's
+        VAD alike); clearly louder speech is a barge-in and flushes playback."""
         assert self.speaker is not None
         mic = GuardedMic()
         loop = asyncio.get_running_loop()
@@ -157,9 +162,9 @@ class VoiceRun:
             if out.barge_in:
                 self.speaker.flush()
             for t, frame in out.frames:
-                await pump.push(t, frame)
+                yield t, frame
         for t, frame in mic.finish():
-            await pump.push(t, frame)
+            yield t, frame
 
     def _on_action(self, action: WireAction) -> None:
         if isinstance(action, End):
@@ -169,7 +174,7 @@ class VoiceRun:
 
     async def _server(self, src: Source, session: LiveSession) -> None:
         try:
-            await stream_server_turns(src.stream, session, self.printer)
+            await stream_server_turns(self._heard(src), session, self.printer)  # type: ignore[arg-type]
         finally:
             self._ended(src)
 
@@ -180,7 +185,7 @@ class VoiceRun:
 
         async def feed(src: Source) -> None:
             try:
-                async for t_ms, pcm in src.stream:
+                async for t_ms, pcm in self._heard(src):
                     for chunk in mix.push(src.label, t_ms, pcm):
                         chunks.put_nowait(chunk)
             finally:

@@ -16,6 +16,8 @@ import pytest
 from pulse import MONITOR, SINK, PulseDaemon, pulse, require_tool
 
 from rholive.audio.devices import capture
+from rholive.audio.pcm import rms_dbfs
+from rholive.audio.playback import Speaker
 from rholive.audio.synthetic import Clause, render
 from rholive.config import Settings
 from rholive.copilot.turn_stream import Start
@@ -122,3 +124,63 @@ async def test_device_lost_mid_turn_ends_it_with_stream_end(pulse: PulseDaemon, 
     closes = [e for e in lines(out) if e["event"] == "turn_close"]
     assert [c["reason"] for c in closes] == ["stream_end"]
     assert len(runner.lost) == 1 and MONITOR in runner.lost[0]
+
+
+class Tap:
+    """A capture passed through as is, remembering how far it got and how loud it was."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.t_ms = 0.0
+        self.loudest_dbfs = -120.0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)  # clock_ms, name, end_reason, aclose: the capture's own
+
+    async def __aiter__(self) -> Any:
+        async for t_ms, pcm in self.stream:
+            self.t_ms = t_ms
+            self.loudest_dbfs = max(self.loudest_dbfs, rms_dbfs(pcm))
+            yield t_ms, pcm
+
+
+async def until(condition: Any, what: str) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + SAFETY_S
+    while not condition():
+        if loop.time() > deadline:
+            raise TimeoutError(f"gave up waiting for {what}")
+        await asyncio.sleep(0.05)  # polling a condition, with a deadline as the safety net
+
+
+async def test_server_turns_with_speakers_do_not_answer_their_own_voice(pulse: PulseDaemon) -> None:
+    """`--turns server` with a spoken reply on speakers next to the mic (the sink's monitor): the echo guard
+    gates what the server's VAD hears, so the reply never comes back as a user turn."""
+    out = io.StringIO()
+    async with Emulator(EmulatorOptions()) as emu, Speaker(SINK) as speaker:
+        mic = Tap(capture(MONITOR, label="me"))
+        runner = VoiceRun(
+            Settings(modality="audio"),
+            [Source("me", mic)],  # type: ignore[arg-type]
+            out=out,
+            err=io.StringIO(),
+            json_mode=True,
+            turns="server",
+            speaker=speaker,
+        )
+        task = asyncio.create_task(runner.run(Endpoint(base_url=emu.url)))
+        await asyncio.wait_for(runner.started.wait(), SAFETY_S)
+        assert runner.conversation is not None
+        await runner.conversation.session.send_turn("Please read me the long weather report for today.")
+        assert await runner.conversation.wait_answers(1, SAFETY_S)
+        await until(
+            lambda: speaker.stats.played_ms > 1000 and not speaker.audible, "the spoken reply to play"
+        )
+        played_at = mic.t_ms
+        await until(lambda: mic.t_ms >= played_at + 3000, "3 s more of the mic")  # the server VAD's chance
+        runner.stop.set()
+        assert await asyncio.wait_for(task, SAFETY_S) == 0
+        [conversation] = emu.conversations
+        turns = conversation.turns
+    assert mic.loudest_dbfs > -30  # loud on the mic: with the guard taken out, the echo made 2 more turns
+    assert [t.text for t in turns] == ["Please read me the long weather report for today."]
