@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from pulse import MONITOR, PulseDaemon, pulse
 from test_screen_xvfb import Window
-from test_voice_path import play, speech_file
+from test_voice_path import play, speech_file, until
 from xvfb import XServer, xvfb
 
 from rholive.audio.devices import capture
@@ -62,15 +62,6 @@ class View:
         if shown:
             self.answers.append(self.shown)
         self.shown = ""
-
-
-async def until(condition: Any, what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + SAFETY_S
-    while not condition():
-        if loop.time() > deadline:
-            raise TimeoutError(f"gave up waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 async def test_copilot_on_a_real_screen_and_a_real_sink(
