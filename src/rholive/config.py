@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -18,7 +18,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-DEFAULT_MODEL = "models/gemini-live-2.5-flash-preview"
+from rholive.live import models
+from rholive.live.models import DEFAULT_MODEL
 
 
 def _xdg(var: str, fallback: str) -> Path:
@@ -42,6 +43,9 @@ class Settings(BaseSettings):
     base_url: str | None = None
     api_version: str = "v1beta"
     model: str = DEFAULT_MODEL
+    thinking_level: str | None = None  # models with thinkingLevel (live.models.THINKING_LEVELS)
+    # how answers reach the user: "text" shows the transcript, "audio" also speaks it (the wire modality
+    # comes from the model: today's Live models all answer in AUDIO with an output transcription)
     modality: Literal["text", "audio"] = "text"
     ca_file: Path | None = None
     system_instruction: str | None = None
@@ -54,6 +58,39 @@ class Settings(BaseSettings):
     setup_timeout_s: float = 15.0
     ping_interval_s: float = 20.0
     ping_timeout_s: float = 60.0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _model_table(cls, data: Any) -> Any:
+        # `[model]` in the TOML file: name = "...", thinking_level = "..."
+        if isinstance(data, dict) and isinstance(data.get("model"), dict):
+            table = dict(data["model"])
+            unknown = set(table) - {"name", "thinking_level"}
+            if unknown:
+                raise ValueError(
+                    f"unknown key(s) in [model]: {', '.join(sorted(unknown))} (name, thinking_level)"
+                )
+            data = {**data, "model": table.get("name", DEFAULT_MODEL)}
+            if "thinking_level" in table:
+                data.setdefault("thinking_level", table["thinking_level"])
+        return data
+
+    @field_validator("model")
+    @classmethod
+    def _model_in_service(cls, value: str) -> str:
+        line = models.shut_down_line(value)
+        if line is not None:
+            raise ValueError(line)
+        return models.full_name(value)
+
+    @field_validator("thinking_level")
+    @classmethod
+    def _known_level(cls, value: str | None) -> str | None:
+        if value is not None and value.lower() not in models.THINKING_LEVELS:
+            raise ValueError(
+                f"thinking_level must be one of {', '.join(models.THINKING_LEVELS)}, not {value!r}"
+            )
+        return None if value is None else value.lower()
 
     @field_validator("api_key", mode="before")
     @classmethod
@@ -101,5 +138,15 @@ def load_settings(config_file: Path | None = None, **flags: Any) -> Settings:
         _CONFIG_FILE_OVERRIDE["path"] = config_file
     try:
         return Settings(**overrides)
+    except ValidationError as exc:
+        raise ValueError(settings_error(exc)) from None
     finally:
         _CONFIG_FILE_OVERRIDE.pop("path", None)
+
+
+def settings_error(exc: ValidationError) -> str:
+    """One line for the first bad setting: its name and what is wrong (pydantic's text is many lines)."""
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"]) or "settings"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"setting {where}: {message}"

@@ -4,7 +4,7 @@
 where and how to connect; the event types are in ``rholive.live.events`` and re-exported here.
 """
 
-from rholive.live import events
+from rholive.live import events, models
 from rholive.live.endpoint import Endpoint
 from rholive.live.errors import ConnectFailed, LiveError, SessionClosed, SetupRejected
 from rholive.live.events import (
@@ -33,6 +33,7 @@ from rholive.live.events import (
     TurnComplete,
     UnknownMessage,
     Usage,
+    answer_text,
 )
 from rholive.live.options import SessionOptions
 from rholive.live.session import LiveSession
@@ -79,5 +80,7 @@ __all__ = [
     "UnknownMessage",
     "Usage",
     "UsageTotals",
+    "answer_text",
     "events",
+    "models",
 ]

@@ -104,8 +104,11 @@ class Endpoint:
         return text
 
     def ssl_for_connect(self) -> _ssl.SSLContext | None:
-        """websockets refuses an ssl argument with a ws:// URL."""
-        return self.ssl if self.secure else None
+        """websockets refuses an ssl argument with a ws:// URL, and ``None`` with a wss:// one: a secure
+        endpoint with no context of its own trusts the system's store (which honours ``SSL_CERT_FILE``)."""
+        if not self.secure:
+            return None
+        return self.ssl or _ssl.create_default_context()
 
     def __repr__(self) -> str:
         return f"Endpoint(url={self.url()!r}, auth={self.auth!r})"

@@ -254,3 +254,13 @@ def _plain(value: Any) -> Any:
     if isinstance(value, bytes):
         return base64.b64encode(value).decode()
     return value
+
+
+def answer_text(event: Event) -> str | None:
+    """The piece of the model's answer an event carries, as text: a (non-thought) text part, or the output
+    transcription of a spoken answer (today's Live models answer in AUDIO only). None for other events."""
+    if isinstance(event, TextPart):
+        return None if event.thought else event.text
+    if isinstance(event, OutputTranscription):
+        return event.text
+    return None

@@ -20,7 +20,7 @@ from types import TracebackType
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
-from rholive.live import wire
+from rholive.live import models, wire
 from rholive.live.connection import open_connection
 from rholive.live.endpoint import Endpoint
 from rholive.live.errors import ConnectFailed, SessionClosed, SetupRejected
@@ -82,7 +82,7 @@ class LiveSession(Sender):
         tools: ToolRegistry | None = None,
         options: SessionOptions | None = None,
     ) -> None:
-        config = config or SetupConfig()
+        config = models.fit_setup(config or SetupConfig())  # never send what the model refuses
         if tools is not None and len(tools) and not config.tools:
             config = dataclasses.replace(config, tools=tools.setup_tools())
         if endpoint.is_google:

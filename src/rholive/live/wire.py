@@ -61,8 +61,8 @@ class ActivityDetection:
 class SetupConfig:
     """Everything the ``setup`` message can carry (see shared/live-protocol.md)."""
 
-    model: str = "models/gemini-live-2.5-flash-preview"
-    response_modality: Modality = "TEXT"
+    model: str = "models/gemini-3.8-live"  # live.models.DEFAULT_MODEL (the catalog imports this module)
+    response_modality: Modality = "AUDIO"
     system_instruction: str | None = None
     # generationConfig
     temperature: float | None = None
@@ -73,7 +73,8 @@ class SetupConfig:
     voice_name: str | None = None  # speechConfig.voiceConfig.prebuiltVoiceConfig.voiceName
     language_code: str | None = None  # speechConfig.languageCode
     enable_affective_dialog: bool | None = None
-    thinking_budget: int | None = None
+    thinking_budget: int | None = None  # thinkingConfig.thinkingBudget (2.5 models)
+    thinking_level: str | None = None  # thinkingConfig.thinkingLevel (3.x models): minimal|low|medium|high
     # realtimeInputConfig
     activity_detection: ActivityDetection = field(default_factory=ActivityDetection)
     activity_handling: str | None = None  # START_OF_ACTIVITY_INTERRUPTS | NO_INTERRUPTION
@@ -159,8 +160,9 @@ def _generation_config(config: SetupConfig) -> dict[str, Any]:
         speech["languageCode"] = config.language_code
     if speech:
         generation["speechConfig"] = speech
-    if config.thinking_budget is not None:
-        generation["thinkingConfig"] = {"thinkingBudget": config.thinking_budget}
+    thinking = _omit_none({"thinkingBudget": config.thinking_budget, "thinkingLevel": config.thinking_level})
+    if thinking:
+        generation["thinkingConfig"] = thinking
     return generation
 
 
