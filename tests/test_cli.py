@@ -81,7 +81,9 @@ def test_chat_json_prints_one_event_per_line(emulator_process: EmulatorProcess) 
     events = [json.loads(line) for line in result.stdout.splitlines()]
     kinds = [e["event"] for e in events]
     assert "connected" in kinds and kinds[-1] == "closed"
-    assert {"user_turn", "text", "turn_complete", "usage"} <= set(kinds)
+    assert {"user_turn", "output_transcription", "answer", "turn_complete", "usage"} <= set(kinds)
+    answers = [e["text"] for e in events if e["event"] == "answer"]
+    assert len(answers) == 1 and '"hi"' in answers[0]  # the transcript of the spoken answer
 
 
 def test_chat_with_a_wrong_key_is_one_line_and_no_key(emulator_process: EmulatorProcess) -> None:

@@ -39,6 +39,7 @@ class ChatPrinter:
     def __init__(self, out: TextIO, err: TextIO, json_mode: bool) -> None:
         self.out, self.err, self.json_mode = out, err, json_mode
         self._mid_line = False
+        self._answer: list[str] = []  # the answer so far, as text (a transcript with audio-only models)
 
     def user(self, text: str) -> None:
         if self.json_mode:
@@ -46,7 +47,12 @@ class ChatPrinter:
 
     def event(self, event: ev.Event) -> None:
         if self.json_mode:
+            piece = ev.answer_text(event)
+            if piece is not None:
+                self._answer.append(piece)
             self._json(ev.event_to_dict(event))
+            if isinstance(event, ev.TurnComplete | ev.Interrupted):
+                self._flush_answer()
             return
         match event:
             case ev.TextPart(text=text, thought=False) | ev.OutputTranscription(text=text):
@@ -73,6 +79,13 @@ class ChatPrinter:
             case ev.Closed(code=code, reason=reason, error=True):
                 self._end_line()
                 self._note(f"session closed: {code} {reason}".rstrip())
+
+    def _flush_answer(self) -> None:
+        """One ``answer`` event per model turn with its whole text, whatever modality carried it."""
+        text = "".join(self._answer).strip()
+        self._answer.clear()
+        if text:
+            self._json({"event": "answer", "text": text})
 
     def _json(self, obj: dict[str, object]) -> None:
         self.out.write(json.dumps(obj, ensure_ascii=False) + "\n")

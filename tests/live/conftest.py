@@ -74,8 +74,9 @@ class Events:
         """The text of every completed model turn, in order (a turn cut by a reconnect restarts)."""
         done, current = [], []
         for event in self.items:
-            if isinstance(event, ev.TextPart):
-                current.append(event.text)
+            text = ev.answer_text(event)
+            if text is not None:
+                current.append(text)
             elif isinstance(event, ev.TurnComplete):
                 done.append("".join(current).strip())
                 current = []

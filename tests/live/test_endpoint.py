@@ -73,6 +73,14 @@ def test_ssl_context_only_for_secure_urls() -> None:
     assert Endpoint("ws://h:1", ssl=context).ssl_for_connect() is None
 
 
+@pytest.mark.parametrize("base_url", [None, "wss://h:1", "https://h:1/prefix"])
+def test_a_secure_url_without_a_context_verifies_with_the_system_store(base_url: str | None) -> None:
+    """websockets refuses ssl=None for wss://: the real service's default path must get a context."""
+    context = Endpoint(base_url).ssl_for_connect()
+    assert isinstance(context, ssl.SSLContext)
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [

@@ -38,7 +38,7 @@ async def test_text_turns_stream_and_the_events_go_on_after_turn_complete(emu: E
         await seen.until(lambda s: s.count(ev.TurnComplete) == 2)
     await seen.ended()
     assert seen.replies() == ["reply 1: hello there", "reply 2: and again"]
-    assert seen.count(ev.TextPart) >= 4  # streamed in parts, not one blob
+    assert seen.count(ev.OutputTranscription) >= 4  # streamed in parts, not one blob
     assert seen.kinds()[:2] == ["setup_complete", "connected"]
     last = seen.items[-1]
     assert isinstance(last, ev.Closed) and last.code == 1000 and not last.error

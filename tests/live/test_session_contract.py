@@ -41,7 +41,7 @@ async def test_text_turn_streams_and_the_iterator_goes_on_after_turn_complete(em
         await seen.until(lambda t: t.count(ev.TurnComplete) == 2)
     await seen.ended()
     assert seen.replies() == ["answer 1: hello ok", "answer 2: again ok"]
-    assert seen.count(ev.TextPart) > 2  # streamed in several parts
+    assert seen.count(ev.OutputTranscription) > 2  # streamed in several parts
     assert seen.count(ev.Connected) == 1
     assert isinstance(seen.items[-1], ev.Closed) and not seen.items[-1].error
     assert session.usage.reports == 2 and session.usage.total_tokens > 0

@@ -80,6 +80,8 @@ CAPTURED = {
 BUILT = {
     "setup": lambda: wire.setup(
         SetupConfig(
+            model="models/gemini-live-2.5-flash-preview",  # as captured in 2025 (shut down since)
+            response_modality="TEXT",
             media_resolution="MEDIA_RESOLUTION_LOW",
             system_instruction="...",
             session_resumption=False,
@@ -190,8 +192,9 @@ def test_setup_with_every_field() -> None:
 def test_default_setup_is_minimal() -> None:
     assert wire_json(wire.setup(SetupConfig())) == {
         "setup": {
-            "model": "models/gemini-live-2.5-flash-preview",
-            "generationConfig": {"responseModalities": ["TEXT"]},
+            "model": "models/gemini-3.8-live",
+            "generationConfig": {"responseModalities": ["AUDIO"]},
+            "outputAudioTranscription": {},
             "sessionResumption": {"transparent": True},
         }
     }
@@ -242,6 +245,7 @@ def test_setup_matches_the_official_sdk_converter() -> None:
     sdk = json.loads(json.dumps(_common.encode_unserializable_types(_common.convert_to_dict(sdk))))
 
     ours = SetupConfig(
+        model="gemini-live-2.5-flash-preview",
         response_modality="AUDIO",
         temperature=0.5,
         top_p=0.9,

@@ -17,6 +17,9 @@ class EmulatorOptions:
     port: int = 0  # 0 picks a free port; Emulator.port / .url report the real one
     tls: bool = False  # wss:// + https:// with a self-signed certificate (Emulator.cert_path)
     tls_dir: str | None = None  # where cert.pem / key.pem are written; None: a fresh temporary directory
+    # serve this certificate chain and key instead of a self-signed one (e.g. one a private CA signed)
+    cert_file: str | None = None
+    key_file: str | None = None
     api_keys: list[str] = field(default_factory=list)  # empty: no key required (embedded mode)
     # "echo" | "script:PATH" (brains.load_brain makes one per conversation), or a Brain object (shared)
     brain: str | Brain = "echo"

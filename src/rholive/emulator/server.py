@@ -92,7 +92,10 @@ class Emulator:
     async def start(self) -> Emulator:
         self._make_brain()  # a bad --brain fails here, with the brain's own message
         ssl_context = None
-        if self.options.tls:
+        if self.options.cert_file and self.options.key_file:
+            self.cert_path, self.key_path = Path(self.options.cert_file), Path(self.options.key_file)
+            ssl_context = tls.server_context(self.cert_path, self.key_path)
+        elif self.options.tls:
             directory = self.options.tls_dir
             if directory is None:
                 self._tempdir = tempfile.TemporaryDirectory(prefix="rholive-emulator-")

@@ -81,7 +81,7 @@ class SetupConfig:
     turn_coverage: str | None = None  # TURN_INCLUDES_ONLY_ACTIVITY | TURN_INCLUDES_ALL_INPUT
     # transcription
     input_transcription: bool = False
-    output_transcription: bool = False
+    output_transcription: bool = True  # the answer's text: today's Live models answer in AUDIO only
     # session lifetime
     session_resumption: bool = True  # ask for resumption updates
     # transparent: the server also reports lastConsumedClientMessageIndex. The google-genai SDK allows it only
