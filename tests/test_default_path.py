@@ -132,7 +132,7 @@ async def test_without_the_ca_in_the_trust_store_the_certificate_is_refused(
     """The same command without SSL_CERT_FILE: verification is on (no silent insecure fallback)."""
     emulator, _ = stand_in
     base_url = f"https://localhost:{emulator.port}"
-    code, out, err = await rholive(
+    code, _out, err = await rholive(
         "chat", "--base-url", base_url, env=user_env(tmp_path, None), stdin="hello\n"
     )
     assert code != 0
