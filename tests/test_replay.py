@@ -64,7 +64,7 @@ def test_json_two_turns_each_answered(two_turns: tuple[Path, float]) -> None:
         assert 0 <= events[o]["t_ms"] < events[c]["t_ms"] <= duration_ms
         end = opens[n + 1] if n + 1 < len(opens) else len(events)
         answer = kinds[c:end]
-        assert "text" in answer and "turn_complete" in answer  # each turn answered before the next opens
+        assert "answer" in answer and "turn_complete" in answer  # each turn answered before the next opens
     assert "embedded emulator" in result.stderr
 
 
