@@ -259,6 +259,17 @@ async def stream_server_turns(
     await send(gate.finish(end))
 
 
+async def _turn_by_turn(
+    source: AsyncIterator[tuple[int, bytes]], pump: TurnPump, talk: Conversation
+) -> AsyncIterator[tuple[int, bytes]]:
+    """Unpaced replay compresses the file's silences, not the conversation: audio after a closed turn waits
+    for that turn's answer, so a spoken answer (seconds long) is not cut by the next turn at once."""
+    async for chunk in source:
+        if pump.turns > talk.answers:
+            await talk.wait_answers(pump.turns)
+        yield chunk
+
+
 async def run_replay(
     settings: Settings,
     path: str | Path,
@@ -289,7 +300,7 @@ async def run_replay(
             answered = talk.closed is None
         else:
             pump = TurnPump("me", session, TurnStream(), printer, config=segmenter_config(settings.segmenter))
-            await pump.run(source)
+            await pump.run(source if speed is not None else _turn_by_turn(source, pump, talk))
             answered = await talk.wait_answers(pump.turns)
             if not answered and talk.closed is None:
                 print(f"rholive: {pump.turns - talk.answers} turn(s) got no answer", file=err, flush=True)
