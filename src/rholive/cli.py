@@ -107,6 +107,21 @@ def chat(
 
 
 @app.command()
+def models(
+    base_url: BaseUrl = None,
+    api_key: ApiKey = None,
+    api_version: ApiVersion = None,
+    ca_file: CaFile = None,
+    json_mode: JsonMode = False,
+) -> None:
+    """The Live models the endpoint offers now (GET /{version}/models), with the catalog's notes."""
+    from rholive import models_command
+
+    settings = _endpoint_settings(base_url, api_key, None, api_version, ca_file)
+    raise typer.Exit(_guard(lambda: models_command.main(settings, json_mode=json_mode)))
+
+
+@app.command()
 def demo(
     base_url: BaseUrl = None,
     api_key: ApiKey = None,
