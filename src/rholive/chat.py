@@ -122,7 +122,7 @@ async def run_chat(settings: Settings, *, json_mode: bool, stdin: TextIO, out: T
 
         consumer = asyncio.create_task(consume())
         async for line in read_lines(stdin):
-            if closed:
+            if closed or over_budget.is_set():  # usage that came after its turn's end is counted here
                 break
             if not line.strip():
                 continue
