@@ -114,3 +114,14 @@ def test_a_typo_in_the_segmenter_table_is_one_error_line(
     assert result.exit_code == 1
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("rholive: error: unknown [segmenter] setting(s): preroll (valid: ")
+
+
+def test_a_tiny_budget_ends_the_replay_after_the_turn_that_crossed_it(two_turns: tuple[Path, float]) -> None:
+    path, _ = two_turns
+    result = CliRunner().invoke(app, ["replay", str(path), "--json", "--budget", "0.00001"])
+    assert result.exit_code == 3, result.stderr
+    kinds = [json.loads(line)["event"] for line in result.stdout.splitlines()]
+    # unpaced, both turns may be on the wire before the first answer's cost is known: which turns were sent
+    # is not asserted here (`rholive chat` tests that no later line is sent); the clean end with exit 3 is
+    assert kinds.count("cost") >= 1 and kinds[-1] == "closed"
+    assert "rholive: budget of $1e-05 reached (estimated $" in result.stderr

@@ -7,10 +7,12 @@ import json
 import sys
 from typing import TextIO
 
+from rholive.budget import BUDGET_EXIT, cost_event, cost_meter
 from rholive.config import Settings
 from rholive.connect import open_endpoint
 from rholive.live import LiveSession, SessionOptions, SetupConfig
 from rholive.live import events as ev
+from rholive.live.cost import budget_line
 from rholive.textio import read_lines
 
 
@@ -44,6 +46,10 @@ class ChatPrinter:
     def user(self, text: str) -> None:
         if self.json_mode:
             self._json({"event": "user_turn", "text": text})
+
+    def cost(self, event: dict[str, object]) -> None:
+        if self.json_mode:
+            self._json(event)
 
     def event(self, event: ev.Event) -> None:
         if self.json_mode:
@@ -102,18 +108,25 @@ class ChatPrinter:
 
 
 async def run_chat(settings: Settings, *, json_mode: bool, stdin: TextIO, out: TextIO, err: TextIO) -> int:
-    """Returns the process exit code: 0 after EOF, 1 when the session ended with an error."""
+    """Returns the process exit code: 0 after EOF, 1 when the session ended with an error, `BUDGET_EXIT` when
+    the estimated cost reached the budget (the turn that crossed it is answered; no later line is sent)."""
     printer = ChatPrinter(out, err, json_mode)
+    meter = cost_meter(settings)
     async with (
         open_endpoint(settings, quiet=False) as endpoint,
         LiveSession(endpoint, setup_config(settings), options=session_options(settings)) as session,
     ):
         turn_done = asyncio.Event()
+        over_budget = asyncio.Event()
         closed: list[ev.Closed] = []
 
         async def consume() -> None:
             async for event in session:
                 printer.event(event)
+                if isinstance(event, ev.Usage):
+                    printer.cost(cost_event(meter, meter.add(event)))
+                    if meter.reached(settings.budget_usd):
+                        over_budget.set()
                 if isinstance(event, ev.TurnComplete):
                     turn_done.set()
                 elif isinstance(event, ev.Closed):
@@ -122,17 +135,25 @@ async def run_chat(settings: Settings, *, json_mode: bool, stdin: TextIO, out: T
 
         consumer = asyncio.create_task(consume())
         async for line in read_lines(stdin):
-            if closed:
+            if closed or over_budget.is_set():  # usage that came after its turn's end is counted here
                 break
             if not line.strip():
                 continue
             printer.user(line)
             turn_done.clear()
             await session.send_turn(line)
+            # the usage of a turn rides on its turnComplete frame and is handled before this wakes up
             await turn_done.wait()
+            if over_budget.is_set():
+                break
         await session.close()
         await consumer
-    return 1 if closed and closed[0].error else 0
+    if closed and closed[0].error:
+        return 1
+    if over_budget.is_set() and settings.budget_usd is not None and meter.usd is not None:
+        print(budget_line(settings.budget_usd, meter.usd), file=err, flush=True)
+        return BUDGET_EXIT
+    return 0
 
 
 def main(settings: Settings, *, json_mode: bool) -> int:

@@ -34,6 +34,14 @@ ApiVersion = Annotated[str | None, typer.Option("--api-version", help="v1, v1bet
 CaFile = Annotated[Path | None, typer.Option("--ca-file", help="Trust this certificate (emulator --tls).")]
 Modality = Annotated[str | None, typer.Option("--modality", help="text or audio.")]
 JsonMode = Annotated[bool, typer.Option("--json", help="One JSON object per event on stdout.")]
+Budget = Annotated[
+    float | None,
+    typer.Option(
+        "--budget",
+        help="End the session once the estimated cost reaches this many US dollars (exit code 3).",
+        show_default=False,
+    ),
+]
 
 
 @app.callback()
@@ -56,6 +64,7 @@ def _endpoint_settings(
     api_version: str | None,
     ca_file: Path | None,
     modality: str | None = None,
+    budget: float | None = None,
 ) -> Settings:
     """Settings for a command that talks to a Live endpoint (the same flags everywhere)."""
     return _settings(
@@ -65,6 +74,7 @@ def _endpoint_settings(
         api_version=api_version,
         ca_file=ca_file,
         modality=modality,
+        budget_usd=budget,
     )
 
 
@@ -97,13 +107,29 @@ def chat(
     ca_file: CaFile = None,
     modality: Modality = None,
     json_mode: JsonMode = False,
+    budget: Budget = None,
 ) -> None:
     """A line-based chat over one Live session: each stdin line is a user turn."""
     from rholive import chat as chat_module
 
-    settings = _endpoint_settings(base_url, api_key, model, api_version, ca_file, modality)
+    settings = _endpoint_settings(base_url, api_key, model, api_version, ca_file, modality, budget)
     code = _guard(lambda: chat_module.main(settings, json_mode=json_mode))
     raise typer.Exit(code)
+
+
+@app.command()
+def models(
+    base_url: BaseUrl = None,
+    api_key: ApiKey = None,
+    api_version: ApiVersion = None,
+    ca_file: CaFile = None,
+    json_mode: JsonMode = False,
+) -> None:
+    """The Live models the endpoint offers now (GET /{version}/models), with the catalog's notes."""
+    from rholive import models_command
+
+    settings = _endpoint_settings(base_url, api_key, None, api_version, ca_file)
+    raise typer.Exit(_guard(lambda: models_command.main(settings, json_mode=json_mode)))
 
 
 @app.command()
@@ -151,12 +177,13 @@ def replay(
         float | None, typer.Option("--speed", help="Play N times faster than real time (default: unpaced).")
     ] = None,
     turns: Turns = "client",
+    budget: Budget = None,
 ) -> None:
     """Stream an audio file through the turn segmenter into a Live session and show the replies."""
     from rholive import replay as replay_module
 
     mode = _turn_mode(turns)
-    settings = _endpoint_settings(base_url, api_key, model, api_version, ca_file, modality)
+    settings = _endpoint_settings(base_url, api_key, model, api_version, ca_file, modality, budget)
     code = _guard(lambda: replay_module.main(settings, file, json_mode=json_mode, speed=speed, turns=mode))
     raise typer.Exit(code)
 
@@ -204,6 +231,7 @@ def run(
     modality: Modality = None,
     json_mode: JsonMode = False,
     turns: Turns = "client",
+    budget: Budget = None,
 ) -> None:
     """The copilot: microphone (me), system audio (them) and the screen into one Live session; answers in the
     overlay or the terminal (and spoken with --modality audio)."""
@@ -212,7 +240,7 @@ def run(
     from rholive.screen import Region
 
     mode = _turn_mode(turns)
-    settings = _endpoint_settings(base_url, api_key, model, api_version, ca_file, modality)
+    settings = _endpoint_settings(base_url, api_key, model, api_version, ca_file, modality, budget)
 
     def screen_config() -> ScreenConfig | None:
         if no_screen:

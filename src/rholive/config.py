@@ -19,6 +19,7 @@ from pydantic_settings import (
 )
 
 from rholive.live import models
+from rholive.live.cost import PRICE_FIELDS
 from rholive.live.models import DEFAULT_MODEL
 
 
@@ -55,6 +56,9 @@ class Settings(BaseSettings):
     # the [segmenter] table (audio.segmenter_settings)
     segmenter: dict[str, Any] = Field(default_factory=dict)
     overlay: dict[str, Any] = Field(default_factory=dict)  # the [overlay] table (ui.overlay_settings)
+    # the [prices] table: USD per 1M tokens over the catalog's (text_in, audio_in, text_out, audio_out)
+    prices: dict[str, float] = Field(default_factory=dict)
+    budget_usd: float | None = None  # end the session once the estimated cost reaches this (--budget)
     setup_timeout_s: float = 15.0
     ping_interval_s: float = 20.0
     ping_timeout_s: float = 60.0
@@ -91,6 +95,25 @@ class Settings(BaseSettings):
                 f"thinking_level must be one of {', '.join(models.THINKING_LEVELS)}, not {value!r}"
             )
         return None if value is None else value.lower()
+
+    @field_validator("prices")
+    @classmethod
+    def _known_prices(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = set(value) - set(PRICE_FIELDS)
+        if unknown:
+            raise ValueError(
+                f"unknown key(s) in [prices]: {', '.join(sorted(unknown))} ({', '.join(PRICE_FIELDS)})"
+            )
+        if any(price < 0 for price in value.values()):
+            raise ValueError("prices must not be negative")
+        return value
+
+    @field_validator("budget_usd")
+    @classmethod
+    def _positive_budget(cls, value: float | None) -> float | None:
+        if value is not None and value <= 0:
+            raise ValueError("the budget must be more than $0")
+        return value
 
     @field_validator("api_key", mode="before")
     @classmethod

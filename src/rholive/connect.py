@@ -9,7 +9,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from rholive.config import Settings
-from rholive.live import Endpoint
+from rholive.live import Endpoint, SetupRejected
+from rholive.live.listing import live_model_names
+from rholive.live.refusal import is_model_refusal, model_refused
 
 
 def ssl_context(settings: Settings) -> ssl.SSLContext | None:
@@ -28,15 +30,18 @@ def ca_context(ca_file: Path | str | None) -> ssl.SSLContext | None:
 
 @asynccontextmanager
 async def open_endpoint(settings: Settings, *, quiet: bool = False) -> AsyncIterator[Endpoint]:
-    """Yield where to connect. With no key and no base URL, run the emulator in-process meanwhile."""
+    """Yield where to connect. With no key and no base URL, run the emulator in-process meanwhile.
+    A setup refused for its model comes out as one ``ModelRefused`` line (see `model_refusals_explained`)."""
     key = settings.api_key.get_secret_value() if settings.api_key else None
     if not settings.uses_embedded_emulator:
-        yield Endpoint(
+        endpoint = Endpoint(
             base_url=settings.base_url,
             api_key=key,
             api_version=settings.api_version,
             ssl=ssl_context(settings),
         )
+        async with model_refusals_explained(endpoint, settings.model):
+            yield endpoint
         return
     from rholive.emulator import Emulator, EmulatorOptions
 
@@ -46,4 +51,18 @@ async def open_endpoint(settings: Settings, *, quiet: bool = False) -> AsyncIter
                 f"rholive: no GEMINI_API_KEY and no --base-url: using the embedded emulator at {emulator.url}",
                 file=sys.stderr,
             )
-        yield Endpoint(base_url=emulator.url, api_version=settings.api_version)
+        endpoint = Endpoint(base_url=emulator.url, api_version=settings.api_version)
+        async with model_refusals_explained(endpoint, settings.model):
+            yield endpoint
+
+
+@asynccontextmanager
+async def model_refusals_explained(endpoint: Endpoint, model: str) -> AsyncIterator[None]:
+    """A ``SetupRejected`` for the model becomes ``ModelRefused``: one line naming the Live models the
+    endpoint lists now (the catalog's when the list cannot be read) and the flag to pick one. Never a retry."""
+    try:
+        yield
+    except SetupRejected as exc:
+        if not is_model_refusal(exc, model):
+            raise
+        raise model_refused(exc, model, await live_model_names(endpoint)) from None

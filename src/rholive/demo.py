@@ -28,7 +28,7 @@ from rholive.audio.files import FileSource
 from rholive.audio.segmenter_settings import segmenter_config
 from rholive.chat import session_options
 from rholive.config import Settings
-from rholive.connect import open_endpoint
+from rholive.connect import model_refusals_explained, open_endpoint
 from rholive.copilot.planner import PlannerConfig, TurnPlanner
 from rholive.copilot.printer import CopilotPrinter
 from rholive.copilot.screen_source import ScreenConfig, ScreenFrame, ScreenSource
@@ -138,7 +138,9 @@ async def demo_endpoint(settings: Settings, err: TextIO) -> AsyncIterator[Endpoi
             file=err,
             flush=True,
         )
-        yield Endpoint(base_url=emu.url, api_version=settings.api_version)
+        endpoint = Endpoint(base_url=emu.url, api_version=settings.api_version)
+        async with model_refusals_explained(endpoint, settings.model):
+            yield endpoint
 
 
 def demo_setup(settings: Settings) -> SetupConfig:

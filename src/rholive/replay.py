@@ -25,12 +25,14 @@ from rholive.audio.files import FileSource
 from rholive.audio.segmenter import Segmenter, SegmenterConfig
 from rholive.audio.segmenter_settings import segmenter_config
 from rholive.audio.streaming import StreamEnd, StreamGate
+from rholive.budget import BUDGET_EXIT, cost_event, cost_meter
 from rholive.chat import ChatPrinter, session_options, setup_config
 from rholive.config import Settings
 from rholive.connect import open_endpoint
 from rholive.copilot.turn_stream import End, Start, TurnStream, WireAction, apply
 from rholive.live import ActivityDetection, LiveSession, SetupConfig, ToolRegistry
 from rholive.live import events as ev
+from rholive.live.cost import CostMeter, budget_line
 
 TurnMode = Literal["client", "server"]
 ANSWER_TIMEOUT_S = 60.0  # after the last turn, how long we wait for the model's answers at most
@@ -126,9 +128,18 @@ class VoicePrinter(ChatPrinter):
 class Conversation:
     """Consumes session events, counts answers, remembers how the session ended."""
 
-    def __init__(self, session: LiveSession, printer: VoicePrinter) -> None:
+    def __init__(
+        self,
+        session: LiveSession,
+        printer: VoicePrinter,
+        meter: CostMeter | None = None,
+        budget_usd: float | None = None,
+    ) -> None:
         self.session = session
         self.printer = printer
+        self.meter = meter
+        self.budget_usd = budget_usd
+        self.over_budget = asyncio.Event()
         self.answers = 0
         self.closed: ev.Closed | None = None
         self.last_event = 0.0
@@ -145,6 +156,10 @@ class Conversation:
         async for event in self.session:
             self.on_event(event)
             self.printer.event(event)
+            if isinstance(event, ev.Usage) and self.meter is not None:
+                self.printer.cost(cost_event(self.meter, self.meter.add(event)))
+                if self.meter.reached(self.budget_usd):
+                    self.over_budget.set()
             async with self._changed:
                 self.last_event = loop.time()
                 if isinstance(event, ev.TurnComplete):
@@ -238,6 +253,19 @@ class TurnPump:
             await apply(self.session, [action])
 
 
+async def until_over_budget(work: Any, over_budget: asyncio.Event) -> None:
+    """Run ``work`` (a coroutine) to its end, or cancel it once the budget is reached: no more is sent."""
+    task = asyncio.ensure_future(work)
+    watcher = asyncio.create_task(over_budget.wait())
+    await asyncio.wait({task, watcher}, return_when=asyncio.FIRST_COMPLETED)
+    watcher.cancel()
+    if not task.done():
+        task.cancel()
+        await asyncio.wait({task})
+    if not task.cancelled():
+        task.result()  # the work's own error, if any
+
+
 async def stream_server_turns(
     source: AsyncIterator[tuple[int, bytes]], session: LiveSession, printer: VoicePrinter
 ) -> None:
@@ -286,6 +314,7 @@ async def run_replay(
     err = err or sys.stderr
     source = FileSource(path, speed=speed)  # a bad file fails here, before anything starts
     printer = VoicePrinter(out, err, json_mode)
+    meter = cost_meter(settings)
     async with (
         source,
         open_endpoint(settings) as endpoint,
@@ -293,20 +322,25 @@ async def run_replay(
             endpoint, voice_setup(settings, turns), tools=tools, options=session_options(settings)
         ) as session,
     ):
-        talk = Conversation(session, printer).start()
+        talk = Conversation(session, printer, meter, settings.budget_usd).start()
         if turns == "server":
-            await stream_server_turns(source, session, printer)
-            await talk.wait_quiet()
+            await until_over_budget(stream_server_turns(source, session, printer), talk.over_budget)
+            if not talk.over_budget.is_set():
+                await talk.wait_quiet()
             answered = talk.closed is None
         else:
             pump = TurnPump("me", session, TurnStream(), printer, config=segmenter_config(settings.segmenter))
-            await pump.run(source if speed is not None else _turn_by_turn(source, pump, talk))
-            answered = await talk.wait_answers(pump.turns)
+            feed = source if speed is not None else _turn_by_turn(source, pump, talk)
+            await until_over_budget(pump.run(feed), talk.over_budget)
+            answered = talk.over_budget.is_set() or await talk.wait_answers(pump.turns)
             if not answered and talk.closed is None:
                 print(f"rholive: {pump.turns - talk.answers} turn(s) got no answer", file=err, flush=True)
         await talk.close()
     if talk.closed is not None and talk.closed.error:
         return 1
+    if talk.over_budget.is_set() and settings.budget_usd is not None and meter.usd is not None:
+        print(budget_line(settings.budget_usd, meter.usd), file=err, flush=True)
+        return BUDGET_EXIT
     return 0 if answered else 1
 
 

@@ -66,6 +66,9 @@ class RecordingView:
     def set_tokens(self, total: int) -> None:
         self._rec("set_tokens", total)
 
+    def set_cost(self, usd: float | None) -> None:
+        self._rec("set_cost", usd)
+
     def user_turn(self, who: str, text: str) -> None:
         self._rec("user_turn", who, text)
 

@@ -44,6 +44,7 @@ def fill(path: Path) -> tuple[str, str]:
             prompt_tokens=1000,
             response_tokens=200,
             by_modality={"AUDIO": 800},
+            cost_usd=0.0123,
         )
         store.end_session(old, at=T0 + 1058)
         new = store.start_session(model="models/other", at=T0 + 7200)
@@ -65,9 +66,12 @@ def test_sessions_table_plain(path: Path) -> None:
     with TranscriptStore(path) as store:
         lines = history.sessions_lines(store.sessions(), tz=UTC)
     assert lines == [
-        "SESSION   STARTED           LENGTH  KIND     MODEL                                 TURNS  ANSWERS  TOKENS",
-        f"{new}  2025-12-01 20:27  open    copilot  models/other                              0        0       0",
-        f"{old}  2025-12-01 18:27  17m38s  copilot  models/gemini-live-2.5-flash-preview      4        1   1,200",
+        "SESSION   STARTED           LENGTH  KIND     MODEL                                 TURNS  ANSWERS  TOKENS"
+        "     COST",
+        f"{new}  2025-12-01 20:27  open    copilot  models/other                              0        0       0"
+        "        -",
+        f"{old}  2025-12-01 18:27  17m38s  copilot  models/gemini-live-2.5-flash-preview      4        1   1,200"
+        "  $0.0123",
     ]
 
 
@@ -79,6 +83,7 @@ def test_conversation_plain(path: Path) -> None:
         f"session {old} · copilot · {MODEL} · persona: silent helper",
         "started 2025-12-01 18:27:22, ended 18:45:00 (17m38s) · 4 turns · 1 answer",
         "tokens: 1,200 (prompt 1,000, response 200; AUDIO 800) in 1 report",
+        "cost: $0.0123 (estimated)",
         "",
         "18:27:25  me          How do I reverse a *linked* list?",
         "18:27:27  them        (no transcription)",

@@ -314,3 +314,22 @@ async def test_a_chat_that_refuses_voice_messages_gets_the_transcript(
         answer.text
         == f"Turn 1: I heard {emulator.conversations[0].turns[0].audio_seconds:.2f} seconds of audio."
     )
+
+
+async def test_a_refused_model_is_logged_as_one_line_naming_the_live_models(
+    make_bot: Callable, fake: FakeBotAPI, emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    from rholive.live import models
+
+    caplog.set_level(logging.WARNING)
+    # the emulator on this branch refuses names without "gemini" with 1008 "... is not found ..."
+    async with make_bot(allow=[ALICE], options=ChatOptions(model="models/nova-live-1", turn_timeout_s=30.0)):
+        fake.push_text(ALICE, "hello?")
+        await fake.wait_for(lambda: len(fake.sent(ALICE)) == 1)
+    assert [r.text for r in fake.replies(ALICE)] == [texts.MODEL_FAILED]
+    [line] = [r.getMessage() for r in caplog.records if "model turn failed" in r.getMessage()]
+    available = ", ".join(entry.name for entry in models.available())
+    assert "model models/nova-live-1 cannot be used: the service refused it (" in line
+    assert f"Live models available now: {available};" in line and "\n" not in line

@@ -211,6 +211,12 @@ def test_status_line_shows_state_frames_and_tokens(app: QApplication, window: Ov
     view.set_status("thinking")
     settle(app)
     assert window.status_text().startswith("thinking · ")
+    view.set_cost(0.01234)
+    settle(app)
+    assert window.status_text().endswith("· 1,234 tokens · est. $0.0123")
+    view.set_cost(None)
+    settle(app)
+    assert window.status_text().endswith("· 1,234 tokens · no cost estimate")
 
 
 def test_calls_from_another_thread_arrive_in_order_in_the_qt_thread(app: QApplication) -> None:

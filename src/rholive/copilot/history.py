@@ -21,6 +21,7 @@ from rholive.copilot.store import (
     TranscriptStore,
     UnknownSessionError,
 )
+from rholive.live.cost import format_usd
 
 NO_SESSIONS = "no sessions yet"
 NOT_ENDED = "not ended (still running, or its process stopped without ending it)"
@@ -56,6 +57,11 @@ def _tokens(usage: SessionUsage) -> str:
     return f"{usage.total_tokens:,} ({details}) in {_count(usage.reports, 'report')}"
 
 
+def _cost(cost_usd: float | None) -> str:
+    """The session's estimated cost, or why there is none (never a made-up $0)."""
+    return "no estimate" if cost_usd is None else f"{format_usd(cost_usd)} (estimated)"
+
+
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'s' * (n != 1)}"
 
@@ -68,7 +74,7 @@ def _label(entry: Entry) -> str:
 
 # -- the table of sessions ------------------------------------------------------------------------------
 
-_COLUMNS = ("SESSION", "STARTED", "LENGTH", "KIND", "MODEL", "TURNS", "ANSWERS", "TOKENS")
+_COLUMNS = ("SESSION", "STARTED", "LENGTH", "KIND", "MODEL", "TURNS", "ANSWERS", "TOKENS", "COST")
 
 
 def _rows(summaries: Iterable[SessionSummary], tz: tzinfo | None) -> list[tuple[str, ...]]:
@@ -82,6 +88,7 @@ def _rows(summaries: Iterable[SessionSummary], tz: tzinfo | None) -> list[tuple[
             str(s.turns),
             str(s.answers),
             f"{s.tokens:,}",
+            "-" if s.cost_usd is None else format_usd(s.cost_usd),
         )
         for s in summaries
     ]
@@ -91,7 +98,7 @@ def sessions_lines(summaries: Iterable[SessionSummary], tz: tzinfo | None = None
     """A plain table (columns aligned with spaces), for pipes and files."""
     rows = [_COLUMNS, *_rows(summaries, tz)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS))]
-    numeric = {5, 6, 7}
+    numeric = {5, 6, 7, 8}
     return [
         "  ".join(
             cell.rjust(widths[i]) if i in numeric else cell.ljust(widths[i]) for i, cell in enumerate(row)
@@ -129,6 +136,7 @@ def conversation_lines(
         f"started {_time(summary.started, tz, '%Y-%m-%d %H:%M:%S')}, {ended} · "
         f"{_count(summary.turns, 'turn')} · {_count(summary.answers, 'answer')}",
         f"tokens: {_tokens(usage)}",
+        f"cost: {_cost(usage.cost_usd)}",
         "",
     ]
     entries = list(entries)
@@ -188,6 +196,7 @@ def session_markdown(
         f"- **Model:** `{summary.model}`",
         f"- **Turns:** {summary.turns} · **Answers:** {summary.answers}",
         f"- **Tokens:** {_tokens(usage)}",
+        f"- **Cost:** {_cost(usage.cost_usd)}",
     ]
     persona = summary.persona.strip()
     if persona and "\n" not in persona and len(persona) <= 80:

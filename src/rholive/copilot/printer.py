@@ -79,6 +79,11 @@ class CopilotPrinter(VoicePrinter):
     def set_tokens(self, total: int) -> None:
         """The `usage` session events carry the totals."""
 
+    def set_cost(self, usd: float | None) -> None:
+        """A `cost` event with the running estimate (--json); the plain trace leaves it to the status line."""
+        if self.json_mode:
+            self._json({"event": "cost", "total_usd": usd, "estimated": True})
+
     def user_turn(self, who: Who, text: str) -> None:
         if text:
             self._record({"event": "user_transcript", "speaker": who, "text": text}, f"{who}: {text}")

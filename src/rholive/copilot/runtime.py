@@ -30,6 +30,7 @@ from rholive.audio.pcm import rms_dbfs
 from rholive.audio.playback import Speaker
 from rholive.audio.segmenter import Segmenter
 from rholive.audio.segmenter_settings import segmenter_config
+from rholive.budget import BUDGET_EXIT, cost_meter
 from rholive.chat import session_options
 from rholive.config import Settings
 from rholive.copilot.answers import AnswerFilter
@@ -40,6 +41,7 @@ from rholive.copilot.turn_stream import Audio, End, Start, TurnStream, WireActio
 from rholive.copilot.turn_wire import TurnWire
 from rholive.live import Endpoint, LiveSession, SetupConfig
 from rholive.live import events as ev
+from rholive.live.cost import budget_line
 from rholive.replay import ANSWER_TIMEOUT_S, voice_setup, wait_until
 from rholive.ui.view import CopilotView
 from rholive.voice_run import Source, record_loss
@@ -111,6 +113,8 @@ class Copilot:
         if not audio and screen is None:
             raise ValueError("nothing to listen to or watch: the microphone, system audio and screen are off")
         self.settings = settings
+        self.meter = cost_meter(settings)  # a budget without prices fails here, before anything starts
+        self.over_budget = False
         self.audio = list(audio)
         self.screen = screen
         self.trace = trace
@@ -207,6 +211,8 @@ class Copilot:
         self.view.set_status("closed", self.closed.reason if self.closed else "")
         if self.closed is not None and self.closed.error:
             return 1
+        if self.over_budget:
+            return BUDGET_EXIT
         all_lost = bool(self.audio) and len(self.lost) == len(self.audio) and self.screen is None
         return 1 if all_lost and not self.stop.is_set() else 0
 
@@ -231,6 +237,16 @@ class Copilot:
         """Until `count` replies completed (True) or the session closed / the limit passed (False)."""
         await wait_until(self._changed, lambda: self.answers >= count or self.closed is not None, limit_s)
         return self.answers >= count
+
+    def _check_budget(self) -> None:
+        """Once the estimate reaches the budget: one line, then wind down like Ctrl-C (the answer in
+        progress is complete: usage comes with its turnComplete)."""
+        budget = self.settings.budget_usd
+        if self.over_budget or budget is None or not self.meter.reached(budget):
+            return
+        self.over_budget = True
+        print(budget_line(budget, self.meter.usd or 0.0), file=self.err, flush=True)
+        self.stop.set()
 
     def _note(self, text: str) -> None:
         print(f"rholive: {text}", file=self.err, flush=True)
@@ -433,6 +449,8 @@ class Copilot:
                     self.store.set_turn_text(self._audio_turn_id, text, append=True)
             case ev.Usage(total_tokens=total):
                 self.view.set_tokens(self.session.usage.total_tokens if self.session else total)
+                cost = self.meter.add(event)
+                self.view.set_cost(self.meter.usd)
                 if self.store is not None and self.session_id is not None:
                     modality = {f"prompt_{k}": v for k, v in event.prompt_by_modality.items()}
                     modality |= {f"response_{k}": v for k, v in event.response_by_modality.items()}
@@ -443,7 +461,9 @@ class Copilot:
                         prompt_tokens=event.prompt_tokens,
                         response_tokens=event.response_tokens,
                         by_modality=modality,
+                        cost_usd=cost,
                     )
+                self._check_budget()
             case ev.Connected(resumed=resumed):
                 self.view.set_status("connected", "resumed" if resumed else "")
                 self._status_idle()

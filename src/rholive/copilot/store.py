@@ -26,7 +26,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Literal
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: usage.cost_usd
 APPLICATION_ID = 0x72686F6C  # "rhol": marks the file as ours (PRAGMA application_id)
 FILE_NAME = "transcripts.sqlite3"
 
@@ -60,7 +60,8 @@ CREATE TABLE usage (
     total_tokens INTEGER NOT NULL,
     prompt_tokens INTEGER NOT NULL,
     response_tokens INTEGER NOT NULL,
-    by_modality TEXT NOT NULL      -- JSON object {"AUDIO": n, ...}
+    by_modality TEXT NOT NULL,     -- JSON object {"AUDIO": n, ...}
+    cost_usd REAL                  -- the report's estimated cost; NULL: no price known for the model
 );
 CREATE INDEX usage_by_session ON usage(session_id);
 """
@@ -69,8 +70,11 @@ _SUMMARY = """
 SELECT s.id, s.kind, s.model, s.persona, s.started, s.ended,
     (SELECT count(*) FROM entries e WHERE e.session_id = s.id AND e.role = 'turn'),
     (SELECT count(*) FROM entries e WHERE e.session_id = s.id AND e.role = 'answer'),
-    (SELECT coalesce(sum(u.total_tokens), 0) FROM usage u WHERE u.session_id = s.id)
+    (SELECT coalesce(sum(u.total_tokens), 0) FROM usage u WHERE u.session_id = s.id),
+    (SELECT sum(u.cost_usd) FROM usage u WHERE u.session_id = s.id)
 FROM sessions s"""
+# each step takes the schema from version N to N + 1 (a file written by an older rholive keeps its rows)
+_MIGRATIONS = {1: ("ALTER TABLE usage ADD COLUMN cost_usd REAL",)}
 
 
 class TranscriptStoreError(Exception):
@@ -101,6 +105,7 @@ class SessionSummary:
     turns: int
     answers: int
     tokens: int  # sum of the session's usage reports
+    cost_usd: float | None = None  # the estimated cost of those reports; None: no estimate
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +132,7 @@ class SessionUsage:
     response_tokens: int = 0
     by_modality: dict[str, int] = field(default_factory=dict)
     reports: int = 0
+    cost_usd: float | None = None  # None: no report had an estimate
 
 
 class TranscriptStore:
@@ -159,6 +165,7 @@ class TranscriptStore:
             raise TranscriptStoreError(f"{self.path}: cannot switch the transcript store to WAL mode")
         db.execute("PRAGMA synchronous=NORMAL")
         if ours:
+            self._migrate()
             return
         # a new file, or two processes creating it at once: decide again under the write lock
         db.execute("BEGIN IMMEDIATE")
@@ -185,15 +192,36 @@ class TranscriptStore:
             raise TranscriptStoreError(f"{self.path}: not a rholive transcript store (another SQLite file)")
         return False
 
+    def _version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
     def _check_version(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        version = self._version()
         if version > SCHEMA_VERSION:
             raise TranscriptStoreError(
                 f"{self.path}: transcript store schema {version} is newer than this rholive reads "
                 f"({SCHEMA_VERSION}); upgrade rholive"
             )
-        if version < SCHEMA_VERSION:  # no older schema has been released yet
+        if version < SCHEMA_VERSION and version not in _MIGRATIONS:
             raise TranscriptStoreError(f"{self.path}: unknown transcript store schema {version}")
+
+    def _migrate(self) -> None:
+        """Bring an older schema up to date, in one transaction under the write lock (two processes opening
+        an old file at once: the second finds it done)."""
+        if self._version() == SCHEMA_VERSION:
+            return
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            while (version := self._version()) < SCHEMA_VERSION:
+                for statement in _MIGRATIONS[version]:
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version={version + 1}")
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
@@ -287,13 +315,15 @@ class TranscriptStore:
         prompt_tokens: int = 0,
         response_tokens: int = 0,
         by_modality: dict[str, int] | None = None,
+        cost_usd: float | None = None,
     ) -> None:
-        """Record one usage report (the tokens of that report, not a running total: reports are summed)."""
+        """Record one usage report (the tokens of that report, not a running total: reports are summed) and
+        its estimated cost (None: no price known)."""
         with self._locked() as db:
             try:
                 db.execute(
                     "INSERT INTO usage (session_id, at, total_tokens, prompt_tokens, response_tokens, "
-                    "by_modality) VALUES (?, ?, ?, ?, ?, ?)",
+                    "by_modality, cost_usd) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (
                         session_id,
                         at,
@@ -301,6 +331,7 @@ class TranscriptStore:
                         prompt_tokens,
                         response_tokens,
                         json.dumps(by_modality or {}),
+                        cost_usd,
                     ),
                 )
             except sqlite3.IntegrityError:
@@ -362,16 +393,20 @@ class TranscriptStore:
         """The session's usage reports added up, with the tokens by modality."""
         with self._locked() as db:
             rows = db.execute(
-                "SELECT total_tokens, prompt_tokens, response_tokens, by_modality FROM usage WHERE session_id = ?",
+                "SELECT total_tokens, prompt_tokens, response_tokens, by_modality, cost_usd FROM usage "
+                "WHERE session_id = ?",
                 (session_id,),
             ).fetchall()
         totals = [0, 0, 0]
         modalities: dict[str, int] = {}
-        for total, prompt, response, by_modality in rows:
+        cost: float | None = None
+        for total, prompt, response, by_modality, cost_usd in rows:
             totals = [totals[0] + total, totals[1] + prompt, totals[2] + response]
             for modality, tokens in json.loads(by_modality).items():
                 modalities[modality] = modalities.get(modality, 0) + int(tokens)
-        return SessionUsage(*totals, by_modality=modalities, reports=len(rows))
+            if cost_usd is not None:
+                cost = (cost or 0.0) + cost_usd
+        return SessionUsage(*totals, by_modality=modalities, reports=len(rows), cost_usd=cost)
 
     # -- helpers -------------------------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
-from rholive.emulator import brains, tls
+from rholive.emulator import brains, model_listing, tls
 from rholive.emulator.auth import Auth, Refused
 from rholive.emulator.connection import Connection, Hub
 from rholive.emulator.conversation import Conversation, Store
@@ -105,6 +105,7 @@ class Emulator:
         app = web.Application(client_max_size=MAX_MESSAGE)
         app.router.add_get("/ws/{name}", self._websocket)
         app.router.add_post("/{version}/auth_tokens", self._auth_tokens)
+        model_listing.add_routes(app.router, self.auth, VERSIONS, _error)
         # access_log=None: a request line can carry ?key= or ?access_token=, which must never be logged
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await self._runner.setup()

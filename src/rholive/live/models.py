@@ -9,7 +9,7 @@ proactive/affective audio, thinking, ``interactionStatus``, ``turnCoverage``, sh
 model pages and the 3.1 Flash Live model card (input limits), the Gemini API pricing page as quoted on the
 Gemini developer forum (prices of 2.5 native audio and 3.1 Flash Live). No public price for the 3.8 models was
 found: they are priced like 3.1 Flash Live until the page says otherwise (``price_source`` says so), and a
-config file can override every price (``[model.prices]``).
+config file can override every price (``[prices]``).
 """
 
 from __future__ import annotations

@@ -18,7 +18,9 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 
 from rholive.audio.codec import AudioDecodeError, decode_pcm16, duration_s
-from rholive.live import Endpoint, SessionOptions, SetupConfig
+from rholive.live import Endpoint, SessionOptions, SetupConfig, SetupRejected
+from rholive.live.listing import live_model_names
+from rholive.live.refusal import is_model_refusal, model_refused
 from rholive.live.wire import ActivityDetection
 from rholive.telegram import texts
 from rholive.telegram.link import INPUT_RATE, Answer, ChatLink
@@ -268,10 +270,17 @@ class ChatHub:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # SetupRejected, refused connections, timeouts, a session that closed
-            log.warning("chat %s: model turn failed: %s", chat_id, _one_line(exc))
+            log.warning("chat %s: model turn failed: %s", chat_id, await self._explain(exc))
             await self._close_link(chat_id)
             await self._say(chat_id, texts.MODEL_FAILED, reply_to)
             return None
+
+    async def _explain(self, exc: Exception) -> str:
+        """One line; a refused model names the Live models the endpoint lists now."""
+        if isinstance(exc, SetupRejected) and is_model_refusal(exc, self.options.model):
+            names = await live_model_names(self.endpoint)
+            return str(model_refused(exc, self.options.model, names))
+        return _one_line(exc)
 
     async def _link(self, chat_id: int) -> ChatLink:
         link = self._links.pop(chat_id, None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
+from rholive.live.cost import format_usd
 from rholive.ui.meter import LevelMeter, MeterReading
 from rholive.ui.view import Status
 
@@ -31,8 +32,14 @@ class Snapshot:
     frames_sent: int
     frames_skipped: tuple[tuple[str, int], ...]
     tokens: int
+    cost: str  # "est. $0.0123", "no cost estimate", or "" before the first usage report
     streaming: str | None  # the answer being streamed, None when no answer is open
     history: tuple[Entry, ...]  # oldest first
+
+
+def cost_text(usd: float | None) -> str:
+    """How a status line shows the estimate (never a made-up $0 for a model without prices)."""
+    return "no cost estimate" if usd is None else f"est. {format_usd(usd)}"
 
 
 def looks_like_marker(text: str) -> bool:
@@ -53,6 +60,7 @@ class DashboardState:
         self.frames_sent = 0
         self.frames_skipped: dict[str, int] = {}
         self.tokens = 0
+        self.cost = ""
         self.streaming: str | None = None
         self.history: deque[Entry] = deque(maxlen=history_len)
         self.answers_shown = 0
@@ -87,6 +95,10 @@ class DashboardState:
         self.tokens = total
         return changed
 
+    def set_cost(self, usd: float | None) -> bool:
+        before, self.cost = self.cost, cost_text(usd)
+        return before != self.cost
+
     def user_turn(self, who: str, text: str) -> Entry:
         entry = Entry(who, text)
         self.history.append(entry)
@@ -119,6 +131,7 @@ class DashboardState:
             frames_sent=self.frames_sent,
             frames_skipped=tuple(self.frames_skipped.items()),
             tokens=self.tokens,
+            cost=self.cost,
             streaming=self.streaming,
             history=tuple(self.history),
         )

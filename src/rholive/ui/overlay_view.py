@@ -24,7 +24,7 @@ _QUEUED = Qt.ConnectionType.QueuedConnection
 
 class _Bridge(QObject):
     status = Signal(str, str)
-    state = Signal()  # coalesced levels / frames / tokens are pending
+    state = Signal()  # coalesced levels / frames / tokens / cost are pending
     turn = Signal(str, str)
     delta = Signal(str)
     done = Signal(bool)
@@ -61,6 +61,7 @@ class OverlayView:
         self._levels: dict[str, float] = {}
         self._frames: tuple[int, dict[str, int]] | None = None
         self._tokens: int | None = None
+        self._cost: tuple[float | None] | None = None  # pending: a 1-tuple (None inside: no estimate)
         self._state_posted = False
         self.coalesced = 0
         b = self._bridge
@@ -86,6 +87,11 @@ class OverlayView:
     def set_frames(self, sent: int, skipped: dict[str, int]) -> None:
         with self._lock:
             self._frames = (sent, dict(skipped))
+            self._post_state()
+
+    def set_cost(self, usd: float | None) -> None:
+        with self._lock:
+            self._cost = (usd,)
             self._post_state()
 
     def set_tokens(self, total: int) -> None:
@@ -150,6 +156,7 @@ class OverlayView:
             levels, self._levels = self._levels, {}
             frames, self._frames = self._frames, None
             tokens, self._tokens = self._tokens, None
+            cost, self._cost = self._cost, None
             self._state_posted = False
         if levels:
             self.window.set_levels(levels)
@@ -157,3 +164,5 @@ class OverlayView:
             self.window.set_frames(*frames)
         if tokens is not None:
             self.window.set_tokens(tokens)
+        if cost is not None:
+            self.window.set_cost(cost[0])

@@ -20,6 +20,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizeGrip, QToolButton, QVBoxLayout, QWidget
 
+from rholive.ui.dashboard import cost_text
 from rholive.ui.overlay_settings import OverlaySettings
 from rholive.ui.overlay_widgets import MUTED, TEXT, Conversation, LevelMeter
 from rholive.ui.view import CopilotControls
@@ -79,6 +80,7 @@ class OverlayWindow(QWidget):
         self._status, self._status_detail = "connecting", ""
         self._frames = (0, 0)
         self._tokens = 0
+        self._cost = ""  # empty until the first usage report
         self._note = ""
         # Hide / click-through are allowed until the runner says their global hotkeys are missing.
         self._undoable = {"toggle_visible": True, "toggle_click_through": True}
@@ -246,6 +248,10 @@ class OverlayWindow(QWidget):
         self._tokens = total
         self._refresh_status()
 
+    def set_cost(self, usd: float | None) -> None:
+        self._cost = cost_text(usd)
+        self._refresh_status()
+
     def user_turn(self, who: str, text: str) -> None:
         self.conversation.add_turn(who, text)
 
@@ -276,6 +282,8 @@ class OverlayWindow(QWidget):
         parts = [self._status + (f" ({self._status_detail})" if self._status_detail else "")]
         parts.append(f"frames {sent} sent, {skipped} skipped")
         parts.append(f"{self._tokens:,} tokens")
+        if self._cost:
+            parts.append(self._cost)
         text = " · ".join(parts)
         return f"{text}\n{self._note}" if self._note else text
 

@@ -154,6 +154,11 @@ class TerminalView:
             self._mark(self.state.set_tokens(total))
         self._draw_inline()
 
+    def set_cost(self, usd: float | None) -> None:
+        with self._lock:
+            self._mark(self.state.set_cost(usd))
+        self._draw_inline()
+
     def user_turn(self, who: Who, text: str) -> None:
         with self._lock:
             entry = self.state.user_turn(who, text)

@@ -50,6 +50,8 @@ def status_line(snap: Snapshot) -> Text:
     if snap.detail:
         line.append(f" ({snap.detail})", style="dim")
     line.append(f"   tokens {snap.tokens:,}")
+    if snap.cost:
+        line.append(f" · {snap.cost}")
     return line
 
 
@@ -181,7 +183,10 @@ class _Frame:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         snap, region, width = self.snap, self.region, options.max_width
         out = region.lines(
-            ("status", snap.status, snap.detail, snap.tokens), console, options, lambda: status_line(snap)
+            ("status", snap.status, snap.detail, snap.tokens, snap.cost),
+            console,
+            options,
+            lambda: status_line(snap),
         )
         out = out + region.lines(
             ("frames", snap.frames_sent, snap.frames_skipped), console, options, lambda: frames_line(snap)

@@ -27,6 +27,9 @@ class CopilotView(Protocol):
     def set_tokens(self, total: int) -> None:
         """Tokens used in this session so far (the latest usage total)."""
 
+    def set_cost(self, usd: float | None) -> None:
+        """The estimated cost of this session so far (US dollars); None: no price known, no estimate."""
+
     def user_turn(self, who: Who, text: str) -> None:
         """A turn was sent: `text` is its input transcription, or a short description ("screen changed")."""
 
