@@ -118,8 +118,7 @@ def _modality(generation: dict[str, Any] | None, model: LiveModel) -> str:
 def _unknown_here(name: str, where: str, model: LiveModel, version: str) -> Rejection:
     # Opt-in fields exist only in the v1alpha schema: other versions do not know the field at all.
     return Rejection(
-        f"Invalid JSON payload received. Unknown name \"{name}\" at '{where}': Cannot find field. "
-        f"({model.name} takes it on API version {OPT_IN_VERSION} only, not {version})"
+        f"Invalid JSON payload received. Unknown name \"{name}\" at '{where}' ({OPT_IN_VERSION} only)"
     )
 
 

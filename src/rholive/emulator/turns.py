@@ -174,8 +174,8 @@ class TurnTaker:
             return self._seed(content)
         if self.config.client_content == "history only":
             raise Rejection(
-                f"clientContent is not supported by {self.config.model} except to seed the initial history "
-                "(setup.historyConfig.initialHistoryInClientContent): send typed turns as realtimeInput.text"
+                f"{self.config.model} takes clientContent only as initial history: send typed turns as "
+                "realtimeInput.text"
             )
         effects: list[Effect] = [Interrupt()]  # clientContent interrupts a generation in progress
         for item in content.turns:
