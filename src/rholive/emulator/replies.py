@@ -2,7 +2,9 @@
 
 A reply runs as a task; cancelling it is how an interruption stops it. Tool calls wait for the client's
 ``toolResponse`` on futures that the connection resolves; an interruption cancels them and the client is
-told with ``toolCallCancellation``.
+told with ``toolCallCancellation``. A NON_BLOCKING call does not hold the reply: the model says a filler and
+ends its turn; each response is then taken in by its ``scheduling`` (SILENT: no word; WHEN_IDLE: a turn of its
+own after the current one; INTERRUPT: cuts the current one first), and ``willContinue`` keeps the id open.
 """
 
 from __future__ import annotations
