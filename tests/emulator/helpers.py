@@ -12,7 +12,7 @@ import numpy as np
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-MODEL = "models/gemini-live-2.5-flash-preview"
+MODEL = "models/gemini-3.8-live"  # the default model: it answers in AUDIO only
 WAIT_S = 10.0  # upper bound for any single wait, so a broken emulator fails a test instead of hanging it
 
 
@@ -21,8 +21,11 @@ def path(version: str = "v1beta", constrained: bool = False) -> str:
     return f"/ws/google.ai.generativelanguage.{version}.GenerativeService.{method}"
 
 
-def setup_message(modality: str = "TEXT", **fields: Any) -> dict[str, Any]:
-    setup: dict[str, Any] = {"model": MODEL, "generationConfig": {"responseModalities": [modality]}}
+def setup_message(modality: str = "AUDIO", model: str = MODEL, **fields: Any) -> dict[str, Any]:
+    """AUDIO with outputAudioTranscription by default: the transcript is the answer's text (``texts``)."""
+    setup: dict[str, Any] = {"model": model, "generationConfig": {"responseModalities": [modality]}}
+    if modality == "AUDIO":
+        setup["outputAudioTranscription"] = {}
     setup.update(fields)
     return {"setup": setup}
 
@@ -115,6 +118,9 @@ def dig(message: dict[str, Any], *path: str) -> Any:
 
 
 def texts(messages: list[dict[str, Any]]) -> str:
-    return "".join(
+    """What the model said: its text parts, or the transcript of its speech."""
+    parts = "".join(
         part.get("text", "") for m in messages for part in dig(m, "serverContent", "modelTurn", "parts") or []
     )
+    spoken = "".join(dig(m, "serverContent", "outputTranscription", "text") or "" for m in messages)
+    return parts + spoken

@@ -145,36 +145,62 @@ async def test_token_only_on_the_constrained_endpoint(emulator, connect) -> None
     assert "only accepted on the BidiGenerateContentConstrained endpoint" in reason
 
 
+async def test_tokens_are_v1alpha_only(emulator, connect) -> None:
+    for version in ("v1beta", "v1"):
+        status, answer = await mint(emulator, {}, version=version)
+        assert (status, answer["error"]["status"]) == (404, "NOT_FOUND")
+        assert "only available on API version v1alpha" in answer["error"]["message"]
+    _, token = await mint(emulator, {})
+    auth = {"Authorization": f"Token {token['name']}"}
+    reason = await refused(connect, headers=auth, constrained=True, version="v1beta")
+    assert "only available on API version v1alpha, not v1beta" in reason
+    assert await works(connect, headers=auth, constrained=True, version="v1alpha")  # the use was not spent
+
+
 async def test_unknown_token_is_refused(connect) -> None:
-    reason = await refused(connect, headers={"Authorization": "Token auth_tokens/made-up"}, constrained=True)
+    reason = await refused(
+        connect, headers={"Authorization": "Token auth_tokens/made-up"}, constrained=True, version="v1alpha"
+    )
     assert "unknown token" in reason and "made-up" not in reason
 
 
 async def test_token_expiry_and_new_session_window(emulator, connect, clock: Clock) -> None:
     _, token = await mint(emulator, {"uses": 0, "expireTime": rfc3339(600)})  # 0: no use limit
     auth = {"Authorization": f"Token {token['name']}"}
-    got = await works(connect, setup_message(sessionResumption={}), headers=auth, constrained=True)
+    got = await works(
+        connect, setup_message(sessionResumption={}), headers=auth, constrained=True, version="v1alpha"
+    )
     handle = [dig(m, "sessionResumptionUpdate", "newHandle") for m in got if "sessionResumptionUpdate" in m][
         -1
     ]
     clock.offset = 120  # past newSessionExpireTime (default: 60 s after creation), before expireTime
-    assert "can no longer start new sessions" in await refused(connect, headers=auth, constrained=True)
+    assert "can no longer start new sessions" in await refused(
+        connect, headers=auth, constrained=True, version="v1alpha"
+    )
     assert await works(
-        connect, setup_message(sessionResumption={"handle": handle}), headers=auth, constrained=True
+        connect,
+        setup_message(sessionResumption={"handle": handle}),
+        headers=auth,
+        constrained=True,
+        version="v1alpha",
     )
     clock.offset = 700  # past expireTime: nothing works any more, not even resuming
-    reason = await refused(connect, headers=auth, constrained=True)
+    reason = await refused(connect, headers=auth, constrained=True, version="v1alpha")
     assert "expired" in reason
 
 
 async def test_locked_setup_overrides_the_client(emulator, connect) -> None:
     locked = {
-        "model": "models/gemini-live-2.5-flash-preview",
+        "model": "models/gemini-3.8-live",
         "generationConfig": {"responseModalities": ["AUDIO"]},
     }
     _, token = await mint(emulator, {"bidiGenerateContentSetup": locked})
     got = await works(
-        connect, setup_message("TEXT"), headers={"Authorization": f"Token {token['name']}"}, constrained=True
+        connect,
+        setup_message("TEXT"),
+        headers={"Authorization": f"Token {token['name']}"},
+        constrained=True,
+        version="v1alpha",
     )
     parts = [p for m in got for p in dig(m, "serverContent", "modelTurn", "parts") or []]
     assert parts and all("inlineData" in p for p in parts)  # AUDIO, though the client asked for TEXT
@@ -188,7 +214,7 @@ async def test_field_mask_locks_only_the_named_fields(emulator, connect, mask) -
         body["fieldMask"] = mask
     _, token = await mint(emulator, body)
     auth = {"Authorization": f"Token {token['name']}"}
-    got = await works(connect, setup_message("TEXT"), headers=auth, constrained=True)
+    got = await works(connect, setup_message("TEXT"), headers=auth, constrained=True, version="v1alpha")
     parts = [p for m in got for p in dig(m, "serverContent", "modelTurn", "parts") or []]
     assert parts and all("inlineData" in p for p in parts)  # the modality is locked either way
     transcribed = any(dig(m, "serverContent", "outputTranscription") for m in got)

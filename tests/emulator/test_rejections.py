@@ -77,13 +77,6 @@ AFTER_SETUP: list[tuple[str, dict[str, Any], list[Any], int, str]] = [
         "base64 decoding failed",
     ),
     (
-        "audio without a rate",
-        setup_message(),
-        [{"realtimeInput": {"audio": {**AUDIO, "mimeType": "audio/pcm"}}}],
-        1007,
-        "audio/pcm;rate=N",
-    ),
-    (
         "audio as wav",
         setup_message(),
         [{"realtimeInput": {"audio": {**AUDIO, "mimeType": "audio/wav"}}}],
@@ -159,12 +152,7 @@ SETUP_RULES: list[tuple[str, Any, int, str]] = [
     ("unknown modality", setup_message("VIDEO"), 1007, "Unsupported response modality"),
     (
         "native audio model with TEXT",
-        {
-            "setup": {
-                "model": "models/gemini-2.5-flash-native-audio-preview",
-                "generationConfig": {"responseModalities": ["TEXT"]},
-            }
-        },
+        setup_message("TEXT", model="models/gemini-2.5-flash-native-audio-preview-12-2025"),
         1007,
         "Cannot extract voices from a non-audio request",
     ),
@@ -205,7 +193,7 @@ async def test_both_spellings_and_both_base64_alphabets_are_accepted(connect, em
     urlsafe = base64.urlsafe_b64encode(pcm).decode().rstrip("=")
     async with connect() as client:
         await client.setup(
-            {"setup": {"model": MODEL, "generation_config": {"response_modalities": ["TEXT"]}, **manual()}}
+            {"setup": {"model": MODEL, "generation_config": {"response_modalities": ["AUDIO"]}, **manual()}}
         )
         await client.send({"realtime_input": {"activity_start": {}}})
         await client.send(

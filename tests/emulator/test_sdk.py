@@ -17,7 +17,8 @@ from .helpers import silence, tone
 from .test_tools import ToolBrain
 
 KEY = "sdk-test-key"
-MODEL = "gemini-live-2.5-flash-preview"
+MODEL = "gemini-3.8-live"  # AUDIO only: the transcript is the answer's text
+SPOKEN = {"response_modalities": ["AUDIO"], "output_audio_transcription": {}}
 
 
 @pytest.fixture
@@ -45,17 +46,26 @@ async def one_turn(session: Any) -> list[types.LiveServerMessage]:
     return got
 
 
+def said(messages: list[types.LiveServerMessage]) -> str:
+    """The output transcription: what the model said."""
+    return "".join(
+        m.server_content.output_transcription.text or ""
+        for m in messages
+        if m.server_content and m.server_content.output_transcription
+    )
+
+
 async def test_setup_and_a_text_turn(emulator) -> None:
     client = sdk(emulator)
-    config = {"response_modalities": ["TEXT"], "system_instruction": "Be brief."}
+    config = {**SPOKEN, "system_instruction": "Be brief."}
     async with client.aio.live.connect(model=MODEL, config=config) as session:
         await session.send_client_content(
             turns=types.Content(role="user", parts=[types.Part(text="hello from the SDK")]),
             turn_complete=True,
         )
         got = await one_turn(session)
-    text = "".join(m.text or "" for m in got)
-    assert "hello from the SDK" in text
+    assert "hello from the SDK" in said(got)
+    assert b"".join(m.data for m in got if m.data)  # spoken: 24 kHz PCM
     assert got[-1].server_content.turn_complete
     assert got[-1].usage_metadata.prompt_token_count == 5  # 18 characters / 4
     assert [t.text for t in emulator.conversations[0].turns] == ["hello from the SDK"]
@@ -99,7 +109,7 @@ async def test_realtime_audio_between_activity_markers(emulator) -> None:
 async def test_resumption_updates_and_resume(emulator) -> None:
     client = sdk(emulator)
     # the SDK refuses `transparent` outside Vertex, so no consumed index here (our own client asks for it)
-    config = {"response_modalities": ["TEXT"], "session_resumption": {}}
+    config = {**SPOKEN, "session_resumption": {}}
     async with client.aio.live.connect(model=MODEL, config=config) as session:
         await session.send_realtime_input(text="remember me")
         got = await one_turn(session)
@@ -110,7 +120,7 @@ async def test_resumption_updates_and_resume(emulator) -> None:
     assert handles[0].new_handle and handles[0].resumable
     assert after.session_resumption_update.last_consumed_client_message_index is None
     resume = {
-        "response_modalities": ["TEXT"],
+        **SPOKEN,
         "session_resumption": {"handle": after.session_resumption_update.new_handle},
     }
     async with client.aio.live.connect(model=MODEL, config=resume) as session:
@@ -125,7 +135,7 @@ async def test_go_away_then_deadline(emulator) -> None:
     emulator.options.connection_lifetime_s = 0.5
     emulator.options.goaway_notice_s = 0.25
     client = sdk(emulator)
-    async with client.aio.live.connect(model=MODEL, config={"response_modalities": ["TEXT"]}) as session:
+    async with client.aio.live.connect(model=MODEL, config=SPOKEN) as session:
         message = await session._receive()
         assert message.go_away is not None and message.go_away.time_left == "0.25s"
         with pytest.raises(errors.APIError) as raised:
@@ -136,7 +146,7 @@ async def test_go_away_then_deadline(emulator) -> None:
 async def test_a_wrong_key_is_an_error_with_the_reason(emulator) -> None:
     client = sdk(emulator, key="not-the-key")
     with pytest.raises(errors.APIError) as raised:
-        async with client.aio.live.connect(model=MODEL, config={"response_modalities": ["TEXT"]}):
+        async with client.aio.live.connect(model=MODEL, config=SPOKEN):
             pass
     assert raised.value.code == 1008
     assert "API key not valid" in str(raised.value) and "not-the-key" not in str(raised.value)
@@ -144,7 +154,7 @@ async def test_a_wrong_key_is_an_error_with_the_reason(emulator) -> None:
 
 async def test_a_broken_rule_is_an_error_with_the_reason(emulator) -> None:
     client = sdk(emulator)
-    config = {"response_modalities": ["TEXT"]}  # automatic detection on: activity markers are refused
+    config = SPOKEN  # automatic detection on: activity markers are refused
     async with client.aio.live.connect(model=MODEL, config=config) as session:
         await session.send_realtime_input(activity_start=types.ActivityStart())
         with pytest.raises(errors.APIError) as raised:
@@ -159,7 +169,7 @@ async def test_ephemeral_token_flow(emulator) -> None:
         token = await client.aio.auth_tokens.create(
             config={
                 "uses": 1,
-                "live_connect_constraints": {"model": MODEL, "config": {"response_modalities": ["TEXT"]}},
+                "live_connect_constraints": {"model": MODEL, "config": SPOKEN},
                 "http_options": {"api_version": "v1alpha"},
             }
         )
@@ -168,9 +178,9 @@ async def test_ephemeral_token_flow(emulator) -> None:
         async with holder.aio.live.connect(model=MODEL, config={"response_modalities": ["AUDIO"]}) as session:
             await session.send_realtime_input(text="token talk")
             got = await one_turn(session)
-        assert "token talk" in "".join(m.text or "" for m in got)  # TEXT: the token's locked setup won
+        assert "token talk" in said(got)  # transcribed: the token's locked setup won
         with pytest.raises(errors.APIError) as raised:
-            async with holder.aio.live.connect(model=MODEL, config={"response_modalities": ["TEXT"]}):
+            async with holder.aio.live.connect(model=MODEL, config=SPOKEN):
                 pass
     assert raised.value.code == 1008 and "no uses left" in str(raised.value)
 
@@ -178,7 +188,7 @@ async def test_ephemeral_token_flow(emulator) -> None:
 async def test_a_tool_round_trip(emulator) -> None:
     emulator.options.brain = ToolBrain()
     client = sdk(emulator)
-    async with client.aio.live.connect(model=MODEL, config={"response_modalities": ["TEXT"]}) as session:
+    async with client.aio.live.connect(model=MODEL, config=SPOKEN) as session:
         await session.send_client_content(
             turns=types.Content(role="user", parts=[types.Part(text="weather in Oslo")])
         )
@@ -194,4 +204,116 @@ async def test_a_tool_round_trip(emulator) -> None:
             ]
         )
         got = await one_turn(session)
-    assert "said {'sky': 'grey'}" in "".join(m.text or "" for m in got)
+    assert "said {'sky': 'grey'}" in said(got)
+
+
+# ----------------------------------------------------------------------------- the service today
+
+
+async def refused_by_sdk(client: genai.Client, model: str, config: dict[str, Any]) -> errors.APIError:
+    with pytest.raises(errors.APIError) as raised:
+        async with client.aio.live.connect(model=model, config=config) as session:
+            await session._receive()
+    return raised.value
+
+
+async def test_text_is_refused_by_the_audio_only_default_model(emulator) -> None:
+    error = await refused_by_sdk(sdk(emulator), MODEL, {"response_modalities": ["TEXT"]})
+    assert error.code == 1007 and "Cannot extract voices from a non-audio request" in str(error)
+
+
+async def test_a_shut_down_model_is_refused(emulator) -> None:
+    error = await refused_by_sdk(sdk(emulator), "gemini-live-2.5-flash-preview", SPOKEN)
+    assert error.code == 1008
+    assert "models/gemini-live-2.5-flash-preview is not found for API version v1beta" in str(error)
+
+
+def declared_tools(behavior: types.Behavior | None = None) -> list[types.Tool]:
+    functions = [
+        types.FunctionDeclaration(name=name, behavior=behavior) for name in ("get_time", "get_weather")
+    ]
+    return [types.Tool(function_declarations=functions)]
+
+
+async def calls_of(session: Any) -> list[types.FunctionCall]:
+    async for message in session.receive():
+        if message.tool_call:
+            return list(message.tool_call.function_calls or [])
+    raise AssertionError("the turn ended without a toolCall")
+
+
+async def test_parallel_tool_responses_in_one_message(emulator) -> None:
+    emulator.options.brain = ToolBrain()
+    config = {**SPOKEN, "tools": declared_tools(types.Behavior.BLOCKING)}
+    async with sdk(emulator).aio.live.connect(model=MODEL, config=config) as session:
+        await session.send_realtime_input(text="both")
+        calls = await calls_of(session)
+        await session.send_tool_response(
+            function_responses=[
+                types.FunctionResponse(id=calls[0].id, name=calls[0].name, response={"now": "12:00"}),
+                types.FunctionResponse(id=calls[1].id, name=calls[1].name, response={"sky": "blue"}),
+            ]
+        )
+        answer = said(await one_turn(session))
+    assert "get_time({}) said {'now': '12:00'}" in answer
+    assert "get_weather({'city': 'Oslo'}) said {'sky': 'blue'}" in answer
+
+
+async def test_non_blocking_tool_with_scheduling(emulator) -> None:
+    emulator.options.brain = ToolBrain()
+    config = {**SPOKEN, "tools": declared_tools()}  # gemini-3.8-live: NON_BLOCKING by default
+    async with sdk(emulator).aio.live.connect(model=MODEL, config=config) as session:
+        await session.send_realtime_input(text="weather in Rome")
+        first = await one_turn(session)
+        [call] = [c for m in first if m.tool_call for c in m.tool_call.function_calls]
+        quiet = types.FunctionResponse(
+            id=call.id,
+            name=call.name,
+            response={"sky": "grey"},
+            will_continue=True,
+            scheduling=types.FunctionResponseScheduling.SILENT,
+        )
+        await session.send_tool_response(function_responses=[quiet])
+        loud = types.FunctionResponse(
+            id=call.id, name=call.name, response={"sky": "clear"}, scheduling="WHEN_IDLE"
+        )
+        await session.send_tool_response(function_responses=[loud])
+        follow_up = await one_turn(session)
+    assert said(first) == "Let me check.I'm looking into it."  # the turn ended without waiting
+    assert said(follow_up) == "get_weather({'city': 'Rome'}) said {'sky': 'clear'}"
+    assert [r.response for r in emulator.conversations[0].tool_results] == [{"sky": "grey"}, {"sky": "clear"}]
+
+
+async def test_context_update_from_the_sdk(emulator) -> None:
+    from .test_service_today import ToolsBrain
+
+    emulator.options.brain = ToolsBrain()
+    config = {**SPOKEN, "system_instruction": "Be brief."}
+    async with sdk(emulator).aio.live.connect(model=MODEL, config=config) as session:
+        await session.send_context_update(system_instruction="Answer in Dutch.", tools=declared_tools())
+        await session.send_realtime_input(text="context")
+        got = await one_turn(session)
+    assert said(got) == "instruction='Answer in Dutch.' tools=['get_time', 'get_weather']"
+
+
+async def test_history_seeding_from_the_sdk(emulator) -> None:
+    config = {**SPOKEN, "history_config": types.HistoryConfig(initial_history_in_client_content=True)}
+    history = [
+        types.Content(role="user", parts=[types.Part(text="my name is Ada")]),
+        types.Content(role="model", parts=[types.Part(text="hello Ada")]),
+    ]
+    async with sdk(emulator).aio.live.connect(model=MODEL, config=config) as session:
+        await session.send_client_content(turns=history, turn_complete=True)
+        await session.send_realtime_input(text="who am I")
+        got = await one_turn(session)
+    assert said(got) == 'You said: "who am I". I know 2 earlier turns of this conversation.'
+
+
+async def test_ephemeral_tokens_are_v1alpha_only(emulator) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the SDK flags its token support as experimental
+        with pytest.raises(errors.APIError) as raised:
+            await sdk(emulator).aio.auth_tokens.create(
+                config={"uses": 1, "http_options": {"api_version": "v1beta"}}
+            )
+    assert raised.value.code == 404 and "only available on API version v1alpha" in str(raised.value)

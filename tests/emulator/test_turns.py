@@ -162,7 +162,7 @@ async def test_video_frames_count_at_low_resolution(connect) -> None:
     async with connect() as client:
         await client.setup(
             setup_message(
-                generationConfig={"responseModalities": ["TEXT"], "mediaResolution": "MEDIA_RESOLUTION_LOW"}
+                generationConfig={"responseModalities": ["AUDIO"], "mediaResolution": "MEDIA_RESOLUTION_LOW"}
             )
         )
         for _ in range(2):

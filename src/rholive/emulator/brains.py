@@ -12,6 +12,8 @@ what to say). `Say("<nothing>")` is the model choosing to stay silent.
 - mixed:  the sentences above joined by one space, in that order (text, audio, video)
 - empty:  ``I received an empty turn: no text, audio or video.``
 - after a tool: ``Tool get_time returned {"time": "12:00"}.``  (the response as compact JSON)
+- with turns given as history (clientContent context, seeded history), one more sentence after the above:
+  `` I know 3 earlier turns of this conversation.``
 
 ``load_brain("script:PATH")`` reads rules from a YAML or JSON file (by extension; otherwise JSON, then YAML).
 The file is a list of rules, or a mapping ``{rules: [...], default: <answer>}``. A rule is a mapping of
@@ -29,7 +31,8 @@ Answers: ``say: "..."``, ``nothing: true`` (→ ``Say("<nothing>")``), ``echo: t
 ``call: {name, args}`` with optional ``then``, or ``actions: [<answer>, ...]`` for several in order.
 The first matching rule wins; a rule with ``default: true`` (or the top-level ``default``) answers when none
 matches, else the echo wording. Templates in ``say``/``then`` may use ``{turn.text}``, ``{turn.number}``,
-``{turn.audio_seconds}``, ``{turn.video_frames}``..., ``{match.0}``/``{match.1}``/``{match.name}`` (regex
+``{turn.audio_seconds}``, ``{turn.video_frames}``, ``{turn.instruction}`` (the system instruction in force),
+``{turn.tools}``..., ``{match.0}``/``{match.1}``/``{match.name}`` (regex
 groups), ``{args.x}`` and ``{response.x}`` (nested: ``{response.a.b}``); an unknown placeholder is left as
 it is written. A ``then``-less call is followed by the echo tool wording. Rules are numbered from 1 in errors.
 """
@@ -58,6 +61,10 @@ class UserTurn:
     audio_bytes: int = 0
     video_frames: int = 0
     video_bytes: int = 0
+    role: str = "user"  # "model" for a model turn given as history
+    history: bool = False  # given as history (clientContent context, seeded history): never answered
+    instruction: str = ""  # the system instruction in force when the turn ended (contextUpdate changes it)
+    tools: tuple[str, ...] = ()  # the functions declared when the turn ended
 
 
 @dataclass
@@ -99,11 +106,19 @@ def tool_wording(name: str, response: dict) -> str:
     return f"Tool {name} returned {json.dumps(response, ensure_ascii=False, default=str)}."
 
 
+def history_wording(history: list[UserTurn]) -> str:
+    """`` I know 3 earlier turns of this conversation.`` when turns were given as history, else nothing."""
+    known = sum(1 for t in history if t.history)
+    if not known:
+        return ""
+    return f" I know {known} earlier {'turn' if known == 1 else 'turns'} of this conversation."
+
+
 class EchoBrain:
     """States what it received (see the module docstring for the exact wording)."""
 
     def respond(self, turn: UserTurn, history: list[UserTurn]) -> list[Action]:
-        return [Say(echo_wording(turn))]
+        return [Say(echo_wording(turn) + history_wording(history))]
 
     def after_tool(self, name: str, args: dict, response: dict) -> list[Action]:
         return [Say(tool_wording(name, response))]

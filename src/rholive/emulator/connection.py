@@ -8,6 +8,7 @@ through one FIFO writer, so the order of server messages is the order in which t
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import logging
@@ -22,10 +23,18 @@ from rholive.emulator.auth import Auth, Credential, Refused, apply_locked_setup
 from rholive.emulator.brains import Brain
 from rholive.emulator.conversation import Conversation, Store
 from rholive.emulator.options import EmulatorOptions
-from rholive.emulator.replies import Replier, turn_tokens, usage_metadata
-from rholive.emulator.rules import POLICY, Rejection
-from rholive.emulator.session_config import SessionConfig, parse_setup
-from rholive.emulator.turns import Interrupt, ToolResults, TurnClosed, TurnTaker
+from rholive.emulator.replies import FollowUp, Produced, Replier, turn_tokens, usage_metadata
+from rholive.emulator.rules import POLICY, ContextUpdate, Rejection
+from rholive.emulator.session_config import SessionConfig, parse_setup, parse_tools, system_text
+from rholive.emulator.turns import (
+    Context,
+    ContextChanged,
+    Interrupt,
+    ToolResults,
+    TurnClosed,
+    TurnTaker,
+)
+from rholive.live import models
 
 log = logging.getLogger("rholive.emulator")
 
@@ -73,6 +82,8 @@ class Connection:
         self._out: asyncio.Queue[tuple[dict[str, Any], asyncio.Future[None] | None]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[Any]] = []
         self._reply: asyncio.Task[Any] | None = None
+        self._reply_turn: Any = None  # the user turn the running reply answers (None: a tool follow-up)
+        self._follow_ups: collections.deque[FollowUp] = collections.deque()
         self._closing = False
         self._close_task: asyncio.Task[bool] | None = None
         self._limit_task: asyncio.Task[Any] | None = None
@@ -196,14 +207,18 @@ class Connection:
             conversation = self.hub.store.resume(config.resumption_handle)
         else:
             conversation = self.hub.store.new(self.hub.make_brain(), loop.time())
+            conversation.state.seeding = config.history_seeding
         conversation.connections += 1
         if conversation.live is not None and conversation.live is not self:
             conversation.live.supersede()  # one connection at a time drives a conversation
         conversation.live = self
         self.conversation, self.config = conversation, config
-        self.taker = TurnTaker(config, conversation.state)
+        self.context = Context(config.system_instruction, dict(config.tools))
+        self.taker = TurnTaker(config, conversation.state, self.context)
         self._configure_vad()
-        self.replier = Replier(self.send, config, self.hub.options, conversation.brain)
+        self.replier = Replier(
+            self.send, config, self.hub.options, conversation.brain, self.context, conversation.tool_results
+        )
         self.post({"setupComplete": {}})
         self._resumption_update()
         self._start_timers()
@@ -243,7 +258,9 @@ class Connection:
                     self._transcribe_input(effect)
                     self._maybe_reply()
                 elif isinstance(effect, ToolResults):
-                    self.replier.resolve(effect.results)
+                    self._tool_results(effect)
+                elif isinstance(effect, ContextChanged):
+                    self._update_context(effect.update)
         if self.conversation.state.has_video and not had_video:
             self._start_limit()  # audio+video sessions have the shorter limit
         if self._update_due:  # after the whole message is applied, so the snapshot holds all of it
@@ -251,18 +268,43 @@ class Connection:
 
     # ------------------------------------------------------------------ replies
 
-    def _interrupt(self) -> None:
+    def _tool_results(self, effect: ToolResults) -> None:
+        for follow_up in self.replier.resolve(effect.results):
+            if follow_up.result.scheduling == "INTERRUPT":
+                self._interrupt(force=True)  # cut the current answer to speak about the result now
+            self._follow_ups.append(follow_up)  # WHEN_IDLE: after the current answer
+        self._maybe_reply()
+
+    def _update_context(self, update: ContextUpdate) -> None:
+        assert self.config is not None
+        if update.instruction is not None:
+            self.context.instruction = system_text(update.instruction)
+        if update.tools is not None:
+            model = models.lookup(self.config.model)
+            assert model is not None  # setup admitted only catalog models
+            self.context.tools = parse_tools(update.tools, model, "contextUpdate.tools.tools")
+
+    def _interrupt(self, force: bool = False) -> None:
+        """Stop the reply in progress: interrupted, then turnComplete (clients flush playback there)."""
         assert self.config is not None and self.conversation is not None
-        if self._reply is None or self._reply.done() or not self.config.interrupts:
+        if self._reply is None or self._reply.done() or not (self.config.interrupts or force):
             return
         ids = self.replier.cancel_calls()  # before cancelling the task, which would cancel the futures
         self._reply.cancel()
         self._reply = None
-        self.conversation.state.answered += 1  # the interrupted turn got the answer it got
+        if self._reply_turn is not None:
+            self.conversation.state.answered += 1  # the interrupted turn got the answer it got
         if ids:
             self.post({"toolCallCancellation": {"ids": ids}})
         self.post({"serverContent": {"interrupted": True}})
+        self.post({"serverContent": self._turn_complete()})
         self._update_due = True  # the interrupted turn is settled: a new resumption point
+
+    def _turn_complete(self) -> dict[str, Any]:
+        content: dict[str, Any] = {"turnComplete": True}
+        if self.config is not None and self.config.interaction_status:
+            content["interactionStatus"] = self.replier.status()
+        return content
 
     def _transcribe_input(self, closed: TurnClosed) -> None:
         assert self.config is not None
@@ -275,33 +317,57 @@ class Connection:
         if pieces:
             self.post({"serverContent": {"inputTranscription": {"text": " ".join(pieces)}}})
 
+    @property
+    def _busy(self) -> bool:
+        """The model generates or a tool runs: a handle given now cannot be resumed."""
+        return (self._reply is not None and not self._reply.done()) or self.replier.running_tools
+
     def _maybe_reply(self) -> None:
         if self._closing or (self._reply is not None and not self._reply.done()):
             return
         assert self.conversation is not None
+        if self._follow_ups:  # a tool result waited for the answer before it to end
+            self._reply_turn = None
+            self._reply = asyncio.create_task(self._speak_follow_up(self._follow_ups.popleft()))
+            return
         turn = self.conversation.state.unanswered()
         if turn is not None:
+            self._reply_turn = turn
             self._reply = asyncio.create_task(self._answer(turn))
 
     async def _answer(self, turn: Any) -> None:
         assert self.conversation is not None and self.config is not None
         state = self.conversation.state
-        try:
-            produced = await self.replier.reply(turn, list(state.turns[: turn.number - 1]))
-        except ConnectionError:
+        produced = await self._streamed(self.replier.reply(turn, list(state.turns[: turn.number - 1])))
+        if produced is None:
             return
+        # Done streaming; no await from here on, so nothing can interrupt or interleave.
+        state.answered += 1
+        self._finish(turn_tokens(turn, self.config.low_media_resolution), produced)
+
+    async def _speak_follow_up(self, follow_up: FollowUp) -> None:
+        produced = await self._streamed(self.replier.follow_up(follow_up))
+        if produced is not None:
+            self._finish({}, produced)
+
+    async def _streamed(self, reply: Any) -> Produced | None:
+        """Run a reply to its end; None when the connection failed under it."""
+        try:
+            return await reply
+        except ConnectionError:
+            return None
         except Exception:
             log.exception("reply failed")
             await self.close(1011, "Internal error while generating the reply")
-            return
-        # Done streaming; no await from here on, so nothing can interrupt or interleave.
+            return None
+
+    def _finish(self, prompt: dict[str, int], produced: Produced) -> None:
         self._reply = None
-        state.answered += 1
-        prompt = turn_tokens(turn, self.config.low_media_resolution)
+        self._reply_turn = None
         # usage rides on the turnComplete message, like the service: clients that stop reading at
         # turnComplete (the SDK's receive()) still get it
         usage = usage_metadata(prompt, produced.tokens())
-        self.post({"serverContent": {"turnComplete": True}, "usageMetadata": usage})
+        self.post({"serverContent": self._turn_complete(), "usageMetadata": usage})
         self._resumption_update()
         self._maybe_reply()
 
@@ -309,7 +375,9 @@ class Connection:
         assert self.config is not None and self.conversation is not None
         if not self.config.resumption:
             return
-        update: dict[str, Any] = {"newHandle": self.hub.store.snapshot(self.conversation), "resumable": True}
+        resumable = not self._busy
+        handle = self.hub.store.snapshot(self.conversation, resumable)
+        update: dict[str, Any] = {"newHandle": handle, "resumable": resumable}
         if self.config.transparent:
             update["lastConsumedClientMessageIndex"] = str(self.index)  # int64: a string in JSON
         self.post({"sessionResumptionUpdate": update})

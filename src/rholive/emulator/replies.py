@@ -2,7 +2,9 @@
 
 A reply runs as a task; cancelling it is how an interruption stops it. Tool calls wait for the client's
 ``toolResponse`` on futures that the connection resolves; an interruption cancels them and the client is
-told with ``toolCallCancellation``.
+told with ``toolCallCancellation``. A NON_BLOCKING call does not hold the reply: the model says a filler and
+ends its turn; each response is then taken in by its ``scheduling`` (SILENT: no word; WHEN_IDLE: a turn of its
+own after the current one; INTERRUPT: cuts the current one first), and ``willContinue`` keeps the id open.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from rholive.emulator.brains import Action, Brain, CallTool, Say, UserTurn
 from rholive.emulator.options import EmulatorOptions
 from rholive.emulator.rules import FunctionResult, Rejection
 from rholive.emulator.session_config import SessionConfig
+from rholive.emulator.turns import Context
 
 log = logging.getLogger("rholive.emulator")
 
@@ -30,6 +33,8 @@ AUDIO_TOKENS_PER_S = 25
 FRAME_TOKENS = 258
 FRAME_TOKENS_LOW = 66
 MAX_TOOL_ROUNDS = 8
+TOOL_FILLER = "I'm looking into it."  # said while NON_BLOCKING tools run, before the turn ends
+THINKING_FILLER = "Let me think."  # the extended-thinking model's spoken filler
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -77,29 +82,66 @@ class Produced:
         return {"TEXT": math.ceil(self.text_chars / 4)} if self.text_chars else {}
 
 
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    """A NON_BLOCKING call's response the model is to speak about."""
+
+    call: CallTool
+    result: FunctionResult
+
+
 class Replier:
-    def __init__(self, send: Send, config: SessionConfig, options: EmulatorOptions, brain: Brain) -> None:
+    def __init__(
+        self,
+        send: Send,
+        config: SessionConfig,
+        options: EmulatorOptions,
+        brain: Brain,
+        context: Context | None = None,
+        taken: list[FunctionResult] | None = None,
+    ) -> None:
         self._send = send
         self._config = config
         self._options = options
         self._brain = brain
+        self._context = context or Context(config.system_instruction, dict(config.tools))
         self._calls: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._background: dict[str, CallTool] = {}  # NON_BLOCKING calls still running
         self._cancelled: set[str] = set()
         self._ids = itertools.count(1)
+        self.taken = taken if taken is not None else []  # every function response received
+
+    @property
+    def running_tools(self) -> bool:
+        return bool(self._background) or any(not f.done() for f in self._calls.values())
 
     # -- tool responses, from the connection's reader
 
-    def resolve(self, results: tuple[FunctionResult, ...]) -> None:
+    def resolve(self, results: tuple[FunctionResult, ...]) -> list[FollowUp]:
+        """Take in responses (all of one message together); the NON_BLOCKING ones to speak about."""
         for result in results:
-            if result.id in self._cancelled:
-                continue  # answer to a call we cancelled: the client raced the cancellation, fine
+            if result.id in self._cancelled or result.id in self._background:
+                continue  # a race with a cancellation is fine; a running NON_BLOCKING call may answer again
             future = self._calls.get(result.id)
             if future is None or future.done():
                 raise Rejection(f"toolResponse for unknown function call id {result.id!r}")
+        follow_ups = []
         for result in results:
+            self.taken.append(result)
             future = self._calls.pop(result.id, None)
             if future is not None:
                 future.set_result(result.response)
+            elif result.id in self._background:
+                follow_ups += self._background_result(result)
+        return follow_ups
+
+    def _background_result(self, result: FunctionResult) -> list[FollowUp]:
+        call = self._background[result.id]
+        if not result.will_continue:
+            del self._background[result.id]  # the call is finished: later responses are unknown ids
+        if result.scheduling == "SILENT":
+            return []  # into the context only: nothing is said
+        return [FollowUp(call, result)]
 
     def cancel_calls(self) -> list[str]:
         """Forget the calls still waiting (the reply was interrupted); their ids, for toolCallCancellation."""
@@ -117,9 +159,29 @@ class Replier:
         actions = self._ask(lambda: self._brain.respond(turn, history))
         if self._options.reply_delay_s > 0:
             await asyncio.sleep(self._options.reply_delay_s)
+        if self._config.interaction_status:
+            await self._think_aloud(produced)
         await self._perform(actions, produced, 0)
         await self._send({"serverContent": {"generationComplete": True}})
         return produced
+
+    async def follow_up(self, item: FollowUp) -> Produced:
+        """Speak about a NON_BLOCKING call's response, as a turn of its own."""
+        produced = Produced()
+        call, response = item.call, item.result.response
+        actions = self._ask(lambda: self._brain.after_tool(call.name, call.args, response))
+        await self._perform(actions, produced, 0)
+        await self._send({"serverContent": {"generationComplete": True}})
+        return produced
+
+    def status(self) -> str:
+        """interactionStatus for a turnComplete: IN_PROGRESS while tools still run in the background."""
+        return "IN_PROGRESS" if self._background else "IDLE"
+
+    async def _think_aloud(self, produced: Produced) -> None:
+        # the extended-thinking model speaks a filler and ends that turn while it reasons on
+        await self._say(THINKING_FILLER, produced)
+        await self._send({"serverContent": {"turnComplete": True, "interactionStatus": "IN_PROGRESS"}})
 
     def _ask(self, question: Callable[[], list[Action]]) -> list[Action]:
         try:
@@ -147,18 +209,25 @@ class Replier:
 
     async def _call_tools(self, batch: list[CallTool]) -> list[Action]:
         loop = asyncio.get_running_loop()
+        waiting: list[tuple[CallTool, asyncio.Future[dict[str, Any]]]] = []
         calls = []
         for call in batch:
             call_id = f"call-{next(self._ids)}"
-            self._calls[call_id] = loop.create_future()
             calls.append((call_id, call))
+            # undeclared functions (a brain's own) block, as before NON_BLOCKING existed
+            if self._context.tools.get(call.name, False):
+                self._background[call_id] = call
+            else:
+                self._calls[call_id] = loop.create_future()
+                waiting.append((call, self._calls[call_id]))
         await self._send(
             {"toolCall": {"functionCalls": [{"id": i, "name": c.name, "args": c.args} for i, c in calls]}}
         )
         follow_up: list[Action] = []
-        for call_id, call in calls:
-            future = self._calls.get(call_id)
-            response = await future if future is not None else {}
+        if len(waiting) < len(calls):
+            follow_up.append(Say(TOOL_FILLER))  # the model talks on while NON_BLOCKING tools run
+        for call, future in waiting:  # our own futures: resolve() may already have popped them
+            response = await future
             follow_up += self._ask(lambda c=call, r=response: self._brain.after_tool(c.name, c.args, r))
         return follow_up
 

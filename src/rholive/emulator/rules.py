@@ -67,10 +67,18 @@ class AudioStreamEnd:
 
 
 @dataclass(frozen=True, slots=True)
-class ClientContent:
+class Content:
+    """One turn of a clientContent, kept apart from its neighbours."""
+
+    role: str  # "user" | "model"
     texts: tuple[str, ...]
-    audio: tuple[Audio, ...]
-    images: tuple[Video, ...]
+    audio: tuple[Audio, ...] = ()
+    images: tuple[Video, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ClientContent:
+    turns: tuple[Content, ...]
     turn_complete: bool
 
 
@@ -79,6 +87,16 @@ class FunctionResult:
     id: str
     name: str
     response: dict[str, Any]
+    scheduling: str = "WHEN_IDLE"  # NON_BLOCKING calls only; the SDK documents WHEN_IDLE as the default
+    will_continue: bool = False  # a NON_BLOCKING call answers again under the same id
+
+
+@dataclass(frozen=True, slots=True)
+class ContextUpdate:
+    """Fields left out are None: they keep their value."""
+
+    instruction: Any = None  # a Content or a string, as in setup
+    tools: list[Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,13 +105,22 @@ class ToolResponse:
 
 
 ClientMessage = (
-    Audio | Video | Text | ActivityStart | ActivityEnd | AudioStreamEnd | ClientContent | ToolResponse
+    Audio
+    | Video
+    | Text
+    | ActivityStart
+    | ActivityEnd
+    | AudioStreamEnd
+    | ClientContent
+    | ToolResponse
+    | ContextUpdate
 )
 
 
 # ----------------------------------------------------------------------------- framing
 
-TOP_LEVEL = ("setup", "clientContent", "realtimeInput", "toolResponse")
+TOP_LEVEL = ("setup", "clientContent", "realtimeInput", "toolResponse", "contextUpdate")
+SCHEDULING = ("SCHEDULING_UNSPECIFIED", "SILENT", "WHEN_IDLE", "INTERRUPT")
 REALTIME_FIELDS = ("audio", "video", "text", "activityStart", "activityEnd", "audioStreamEnd", "mediaChunks")
 
 
@@ -125,7 +152,9 @@ def split_message(message: dict[str, Any]) -> tuple[str, Any]:
 
 # ----------------------------------------------------------------------------- realtimeInput & co
 
-_PCM_MIME = re.compile(r"^audio/pcm\s*;\s*rate\s*=\s*(\d+)$", re.IGNORECASE)
+# the rate may be left out (the official cookbook does): 16 kHz then, like the service
+_PCM_MIME = re.compile(r"^audio/pcm(?:\s*;\s*rate\s*=\s*(\d+))?$", re.IGNORECASE)
+DEFAULT_INPUT_RATE = 16000
 IMAGE_TYPES = ("image/jpeg", "image/png")
 
 
@@ -147,7 +176,7 @@ def parse_audio(blob: Any, where: str) -> Audio:
     match = _PCM_MIME.match(mime)
     if match is None:
         raise Rejection(f"{where}.mimeType must be audio/pcm;rate=N (16-bit PCM), got {mime!r}")
-    rate = int(match.group(1))
+    rate = int(match.group(1) or DEFAULT_INPUT_RATE)
     if not 8000 <= rate <= 48000:
         raise Rejection(f"{where}: unsupported sample rate {rate} (8000..48000 Hz)")
     if len(data) % 2:
@@ -211,6 +240,27 @@ def parse_realtime(body: Any, auto_detection: bool) -> list[ClientMessage]:
     return [AudioStreamEnd()]
 
 
+def _parse_content(turn: Any, where: str) -> Content:
+    parts = keys.get(turn, "parts", [])
+    if not isinstance(turn, dict) or not isinstance(parts, list):
+        raise Rejection(f"{where} must be an object with a parts list")
+    role = keys.get(turn, "role", "user") or "user"
+    if role not in ("user", "model"):
+        raise Rejection(f"{where}.role must be user or model, got {role!r}")
+    texts: list[str] = []
+    audio: list[Audio] = []
+    images: list[Video] = []
+    for j, part in enumerate(parts):
+        if keys.has(part, "text") and isinstance(keys.get(part, "text"), str):
+            texts.append(keys.get(part, "text"))
+        elif keys.has(part, "inlineData"):
+            chunk = _parse_chunk(keys.get(part, "inlineData"), f"{where}.parts[{j}].inlineData")
+            (audio if isinstance(chunk, Audio) else images).append(chunk)
+        else:
+            raise Rejection(f"{where}.parts[{j}] must carry text or inlineData")
+    return Content(role, tuple(texts), tuple(audio), tuple(images))
+
+
 def parse_client_content(body: Any) -> ClientContent:
     if not isinstance(body, dict):
         raise Rejection("clientContent must be an object")
@@ -220,28 +270,32 @@ def parse_client_content(body: Any) -> ClientContent:
     turns = keys.get(body, "turns", [])
     if not isinstance(turns, list):
         raise Rejection("clientContent.turns must be a list of contents")
-    texts: list[str] = []
-    audio: list[Audio] = []
-    images: list[Video] = []
-    for i, turn in enumerate(turns):
-        parts = keys.get(turn, "parts", [])
-        if not isinstance(turn, dict) or not isinstance(parts, list):
-            raise Rejection(f"clientContent.turns[{i}] must be an object with a parts list")
-        if keys.get(turn, "role", "user") == "model":
-            continue  # seeded model history: context only, not the user's input
-        for j, part in enumerate(parts):
-            where = f"clientContent.turns[{i}].parts[{j}]"
-            if keys.has(part, "text") and isinstance(keys.get(part, "text"), str):
-                texts.append(keys.get(part, "text"))
-            elif keys.has(part, "inlineData"):
-                chunk = _parse_chunk(keys.get(part, "inlineData"), f"{where}.inlineData")
-                (audio if isinstance(chunk, Audio) else images).append(chunk)
-            else:
-                raise Rejection(f"{where} must carry text or inlineData")
+    contents = tuple(_parse_content(turn, f"clientContent.turns[{i}]") for i, turn in enumerate(turns))
     complete = keys.get(body, "turnComplete", False)
     if not isinstance(complete, bool):
         raise Rejection("clientContent.turnComplete must be a boolean")
-    return ClientContent(tuple(texts), tuple(audio), tuple(images), complete)
+    return ClientContent(contents, complete)
+
+
+def parse_context_update(body: Any) -> ContextUpdate:
+    if not isinstance(body, dict):
+        raise Rejection("contextUpdate must be an object")
+    for key in body:
+        if keys.canonical(key) not in ("systemInstruction", "tools"):
+            raise Rejection(f"Invalid JSON payload received. Unknown name \"{key}\" at 'context_update'.")
+    if not body:
+        raise Rejection("contextUpdate must set systemInstruction or tools")
+    instruction = keys.get(body, "systemInstruction")
+    if instruction is not None and not isinstance(instruction, dict | str):
+        raise Rejection("contextUpdate.systemInstruction must be a Content")
+    wrapper = keys.get(body, "tools")
+    tools = None
+    if wrapper is not None:
+        # a wrapper object, so that "no change" (absent) and "no tools" ({"tools": []}) differ
+        if not isinstance(wrapper, dict) or not isinstance(keys.get(wrapper, "tools", []), list):
+            raise Rejection('contextUpdate.tools must be an object holding the list: {"tools": [...]}')
+        tools = list(keys.get(wrapper, "tools", []))
+    return ContextUpdate(instruction, tools)
 
 
 def parse_tool_response(body: Any) -> ToolResponse:
@@ -256,7 +310,18 @@ def parse_tool_response(body: Any) -> ToolResponse:
         response = keys.get(item, "response", {})
         if not isinstance(response, dict):
             raise Rejection(f"toolResponse.functionResponses[{i}].response must be an object")
-        results.append(FunctionResult(call_id, str(keys.get(item, "name", "")), response))
+        scheduling = keys.get(item, "scheduling") or "SCHEDULING_UNSPECIFIED"
+        if scheduling not in SCHEDULING:
+            raise Rejection(
+                f"Invalid value at 'tool_response.function_responses[{i}].scheduling': {scheduling!r}"
+            )
+        if scheduling == "SCHEDULING_UNSPECIFIED":
+            scheduling = "WHEN_IDLE"
+        will_continue = keys.get(item, "willContinue", False)
+        if not isinstance(will_continue, bool):
+            raise Rejection(f"toolResponse.functionResponses[{i}].willContinue must be a boolean")
+        name = str(keys.get(item, "name", ""))
+        results.append(FunctionResult(call_id, name, response, scheduling, will_continue))
     return ToolResponse(tuple(results))
 
 
@@ -269,4 +334,6 @@ def parse_message(message: dict[str, Any], auto_detection: bool) -> list[ClientM
         return parse_realtime(body, auto_detection)
     if name == "clientContent":
         return [parse_client_content(body)]
+    if name == "contextUpdate":
+        return [parse_context_update(body)]
     return [parse_tool_response(body)]

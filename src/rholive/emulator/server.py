@@ -33,6 +33,7 @@ WS_PATH = re.compile(
     r"(BidiGenerateContent|BidiGenerateContentConstrained)$"
 )
 VERSIONS = ("v1", "v1beta", "v1alpha")
+TOKEN_VERSION = "v1alpha"  # ephemeral tokens exist on this API version only
 MAX_MESSAGE = 64 * 1024 * 1024
 STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND"}
 
@@ -142,10 +143,14 @@ class Emulator:
         if match is None:
             return _error(404, f"Unknown Live endpoint {request.path}")
         version, method = match.groups()
+        constrained = method.endswith("Constrained")
         try:
-            credential: Any = self.auth.identify(
-                request.headers, request.query, constrained=method.endswith("Constrained")
-            )
+            if constrained and version != TOKEN_VERSION:
+                raise Refused(
+                    f"BidiGenerateContentConstrained (ephemeral tokens) is only available on API version "
+                    f"{TOKEN_VERSION}, not {version}"
+                )
+            credential: Any = self.auth.identify(request.headers, request.query, constrained=constrained)
         except Refused as refused:
             credential = refused  # refused after the upgrade, with the reason in the close frame
         ws = web.WebSocketResponse(max_msg_size=MAX_MESSAGE, autoping=True)
@@ -161,8 +166,11 @@ class Emulator:
         return ws
 
     async def _auth_tokens(self, request: web.Request) -> web.Response:
-        if request.match_info["version"] not in VERSIONS:
+        version = request.match_info["version"]
+        if version not in VERSIONS:
             return _error(404, f"Unknown API version in {request.path}")
+        if version != TOKEN_VERSION:
+            return _error(404, f"auth_tokens is only available on API version {TOKEN_VERSION}, not {version}")
         try:
             self.auth.check_key(request.headers, request.query)
             try:

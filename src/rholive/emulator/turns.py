@@ -41,6 +41,7 @@ class TurnState:
     in_activity: bool = False  # between activityStart and activityEnd
     ignored_audio_seconds: float = 0.0  # audio outside any turn (silence, or outside activity markers)
     has_video: bool = False
+    seeding: bool = False  # historyConfig: clientContent is history until one has turnComplete
 
     def copy(self) -> TurnState:
         # UserTurns are never changed after they are closed: sharing them between snapshots is safe.
@@ -52,9 +53,13 @@ class TurnState:
             self.in_activity,
             self.ignored_audio_seconds,
             self.has_video,
+            self.seeding,
         )
 
     def unanswered(self) -> UserTurn | None:
+        # turns given as history are never answered: step over them
+        while self.answered < len(self.turns) and self.turns[self.answered].history:
+            self.answered += 1
         return self.turns[self.answered] if self.answered < len(self.turns) else None
 
 
@@ -73,13 +78,27 @@ class ToolResults:
     results: tuple[rules.FunctionResult, ...]
 
 
-Effect = Interrupt | TurnClosed | ToolResults
+@dataclass(frozen=True, slots=True)
+class ContextChanged:
+    update: rules.ContextUpdate
+
+
+@dataclass
+class Context:
+    """What the model is told besides the turns; contextUpdate replaces parts of it mid-session."""
+
+    instruction: str = ""
+    tools: dict[str, bool] = field(default_factory=dict)  # name -> NON_BLOCKING
+
+
+Effect = Interrupt | TurnClosed | ToolResults | ContextChanged
 
 
 class TurnTaker:
-    def __init__(self, config: SessionConfig, state: TurnState) -> None:
+    def __init__(self, config: SessionConfig, state: TurnState, context: Context | None = None) -> None:
         self.config = config
         self.state = state
+        self.context = context or Context(config.system_instruction, dict(config.tools))
 
     def apply(self, message: rules.ClientMessage) -> list[Effect]:
         state = self.state
@@ -87,11 +106,14 @@ class TurnTaker:
             case rules.Audio():
                 return self._audio(message)
             case rules.Video():
-                state.pending.video_frames += 1
-                state.pending.video_bytes += len(message.data)
                 state.has_video = True
-                return []
+                if self.config.all_video or state.in_activity or state.vad.speaking:
+                    state.pending.video_frames += 1
+                    state.pending.video_bytes += len(message.data)
+                return []  # else outside any activity, with turnCoverage TURN_INCLUDES_ONLY_ACTIVITY
             case rules.Text():
+                if not message.text.strip():
+                    return []  # blank text is no input: it opens no turn
                 state.pending.texts.append(message.text)
                 if state.in_activity:
                     return []  # part of the turn the activity markers delimit
@@ -119,6 +141,8 @@ class TurnTaker:
                 return self._client_content(message)
             case rules.ToolResponse():
                 return [ToolResults(message.results)]
+            case rules.ContextUpdate():
+                return [ContextChanged(message)]
         raise AssertionError(f"unhandled message {message!r}")
 
     def _audio(self, audio: rules.Audio) -> list[Effect]:
@@ -146,25 +170,55 @@ class TurnTaker:
         return effects
 
     def _client_content(self, content: rules.ClientContent) -> list[Effect]:
-        pending = self.state.pending
-        if content.texts:
-            pending.texts.append("".join(content.texts))
-        for audio in content.audio:
-            pending.add_audio(len(audio.data), audio.seconds)
-        for image in content.images:
-            pending.video_frames += 1
-            pending.video_bytes += len(image.data)
-            self.state.has_video = True
+        if self.state.seeding:
+            return self._seed(content)
+        if self.config.client_content == "history only":
+            raise Rejection(
+                f"{self.config.model} takes clientContent only as initial history: send typed turns as "
+                "realtimeInput.text"
+            )
         effects: list[Effect] = [Interrupt()]  # clientContent interrupts a generation in progress
+        for item in content.turns:
+            if item.role == "model":
+                if self._pending_has_input():
+                    self._close(history=True)  # the user's words before this model turn: context
+                self._add(item)
+                self._close(history=True, role="model")
+            else:
+                self._add(item)
         if content.turn_complete:
             effects += self._close()
         return effects
 
-    def _close(self) -> list[Effect]:
+    def _seed(self, content: rules.ClientContent) -> list[Effect]:
+        """Initial history: every turn is context, none is answered; turnComplete ends the seeding."""
+        for item in content.turns:
+            self._add(item)
+            self._close(history=True, role=item.role)
+        if content.turn_complete:
+            self.state.seeding = False
+        return []
+
+    def _add(self, item: rules.Content) -> None:
+        pending = self.state.pending
+        pending.texts.extend(t for t in item.texts if t)  # kept apart: joined with newlines at the close
+        for audio in item.audio:
+            pending.add_audio(len(audio.data), audio.seconds)
+        for image in item.images:
+            pending.video_frames += 1
+            pending.video_bytes += len(image.data)
+            self.state.has_video = True
+
+    def _pending_has_input(self) -> bool:
+        pending = self.state.pending
+        return bool(pending.texts or pending.audio_bytes or pending.video_frames)
+
+    def _close(self, history: bool = False, role: str = "user") -> list[Effect]:
         state = self.state
         pending, state.pending = state.pending, Pending()
-        state.vad.speaking = False  # a typed turn also ends any speech in progress
-        state.vad.silence_samples = 0
+        if not history:
+            state.vad.speaking = False  # a typed turn also ends any speech in progress
+            state.vad.silence_samples = 0
         turn = UserTurn(
             number=len(state.turns) + 1,
             text="\n".join(t for t in pending.texts if t),
@@ -172,6 +226,10 @@ class TurnTaker:
             audio_bytes=pending.audio_bytes,
             video_frames=pending.video_frames,
             video_bytes=pending.video_bytes,
+            role=role,
+            history=history,
+            instruction=self.context.instruction,
+            tools=tuple(self.context.tools),
         )
         state.turns.append(turn)
-        return [TurnClosed(turn)]
+        return [] if history else [TurnClosed(turn)]
