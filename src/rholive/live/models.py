@@ -187,6 +187,13 @@ def refused_line(model: str, why: str, live_models: list[str] | None = None) -> 
     )
 
 
+def typed_turns_as_realtime_text(model: str) -> bool:
+    """True when the model takes ``clientContent`` only as seeded history: typed turns go as
+    ``realtimeInput.text``. Unknown models keep ``clientContent``."""
+    entry = lookup(model)
+    return entry is not None and entry.client_content == "history only"
+
+
 def fit_setup(config: SetupConfig) -> SetupConfig:
     """``config`` without what the chosen model refuses, in the modality it answers in.
 
@@ -208,4 +215,6 @@ def fit_setup(config: SetupConfig) -> SetupConfig:
         changes["thinking_budget"] = None
     if entry.thinking != "level" or config.thinking_level not in entry.thinking_levels:
         changes["thinking_level"] = None
+    if entry.proactive_audio == "none":
+        changes["proactive_video"] = None  # proactiveVideo needs proactive audio
     return dataclasses.replace(config, **changes)  # type: ignore[arg-type]
