@@ -25,7 +25,8 @@ from rholive.emulator.options import EmulatorOptions
 from rholive.emulator.replies import Replier, turn_tokens, usage_metadata
 from rholive.emulator.rules import POLICY, Rejection
 from rholive.emulator.session_config import SessionConfig, parse_setup
-from rholive.emulator.turns import Interrupt, ToolResults, TurnClosed, TurnTaker
+from rholive.emulator.turns import Interrupt, ToolResults, TurnClosed, TurnTaker, seed_history
+from rholive.live import keys
 
 log = logging.getLogger("rholive.emulator")
 
@@ -77,6 +78,7 @@ class Connection:
         self._close_task: asyncio.Task[bool] | None = None
         self._limit_task: asyncio.Task[Any] | None = None
         self._update_due = False
+        self._seeding = False  # historyConfig: clientContent is history until one has turnComplete
 
     # ------------------------------------------------------------------ output
 
@@ -186,6 +188,8 @@ class Connection:
         if token is not None and isinstance(body, dict):
             body = apply_locked_setup(body, token)
         config = parse_setup(body, self.version)
+        history = keys.get(body, "historyConfig") if isinstance(body, dict) else None
+        self._seeding = bool(keys.get(history, "initialHistoryInClientContent", False))
         try:
             self.hub.auth.admit(self.credential, resuming=config.resumption_handle is not None)
         except Refused as refused:
@@ -232,7 +236,11 @@ class Connection:
     def _consume(self, data: str | bytes) -> None:
         """Apply one client message; all state changes happen here, synchronously."""
         assert self.config is not None and self.conversation is not None
-        messages = rules.parse_message(rules.decode_frame(data), self.config.auto_detection)
+        message = rules.decode_frame(data)
+        if self._seeding:
+            self._seed(message)
+            return
+        messages = rules.parse_message(message, self.config.auto_detection)
         had_video = self.conversation.state.has_video
         self._update_due = False
         for message in messages:
@@ -247,6 +255,16 @@ class Connection:
         if self.conversation.state.has_video and not had_video:
             self._start_limit()  # audio+video sessions have the shorter limit
         if self._update_due:  # after the whole message is applied, so the snapshot holds all of it
+            self._resumption_update()
+
+    def _seed(self, message: dict[str, Any]) -> None:
+        """Initial history: only clientContent until its turnComplete; no model call for any of it."""
+        assert self.conversation is not None
+        name, body = rules.split_message(message)
+        if name != "clientContent":
+            raise Rejection(f"{name} received before the initial history ended (clientContent turnComplete)")
+        self._seeding = not seed_history(self.conversation.state, body)
+        if not self._seeding:
             self._resumption_update()
 
     # ------------------------------------------------------------------ replies

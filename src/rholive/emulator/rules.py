@@ -86,14 +86,30 @@ class ToolResponse:
     results: tuple[FunctionResult, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class ContextUpdate:
+    """``contextUpdate``: None where the message leaves the instruction or the tools as they are."""
+
+    system_instruction: str | None
+    tools: tuple[dict[str, Any], ...] | None
+
+
 ClientMessage = (
-    Audio | Video | Text | ActivityStart | ActivityEnd | AudioStreamEnd | ClientContent | ToolResponse
+    Audio
+    | Video
+    | Text
+    | ActivityStart
+    | ActivityEnd
+    | AudioStreamEnd
+    | ClientContent
+    | ToolResponse
+    | ContextUpdate
 )
 
 
 # ----------------------------------------------------------------------------- framing
 
-TOP_LEVEL = ("setup", "clientContent", "realtimeInput", "toolResponse")
+TOP_LEVEL = ("setup", "clientContent", "realtimeInput", "toolResponse", "contextUpdate")
 REALTIME_FIELDS = ("audio", "video", "text", "activityStart", "activityEnd", "audioStreamEnd", "mediaChunks")
 
 
@@ -116,10 +132,7 @@ def split_message(message: dict[str, Any]) -> tuple[str, Any]:
             raise Rejection(f'Invalid JSON payload received. Unknown name "{name}": Cannot find field.')
     if len(names) != 1:
         got = ", ".join(names) or "nothing"
-        raise Rejection(
-            f"A client message must carry exactly one of setup, clientContent, realtimeInput, toolResponse "
-            f"(got {got})"
-        )
+        raise Rejection(f"A client message must carry exactly one of {', '.join(TOP_LEVEL)} (got {got})")
     return names[0], next(iter(message.values()))
 
 
@@ -260,6 +273,29 @@ def parse_tool_response(body: Any) -> ToolResponse:
     return ToolResponse(tuple(results))
 
 
+def parse_context_update(body: Any) -> ContextUpdate:
+    if not isinstance(body, dict):
+        raise Rejection("contextUpdate must be an object")
+    for key in body:
+        if keys.canonical(key) not in ("systemInstruction", "tools"):
+            raise Rejection(f"Invalid JSON payload received. Unknown name \"{key}\" at 'context_update'.")
+    instruction = keys.get(body, "systemInstruction")
+    text = None
+    if instruction is not None:
+        parts = keys.get(instruction, "parts") if isinstance(instruction, dict) else None
+        if not isinstance(parts, list):
+            raise Rejection("contextUpdate.systemInstruction must be a content with a parts list")
+        text = "".join(str(keys.get(p, "text", "")) for p in parts if isinstance(p, dict))
+    wrapper = keys.get(body, "tools")
+    tools = None
+    if wrapper is not None:
+        listed = keys.get(wrapper, "tools", []) if isinstance(wrapper, dict) else None
+        if not isinstance(listed, list):
+            raise Rejection("contextUpdate.tools must be an object with a tools list")
+        tools = tuple(listed)
+    return ContextUpdate(text, tools)
+
+
 def parse_message(message: dict[str, Any], auto_detection: bool) -> list[ClientMessage]:
     """A client message after setup -> typed messages (several only for legacy ``mediaChunks``)."""
     name, body = split_message(message)
@@ -269,4 +305,6 @@ def parse_message(message: dict[str, Any], auto_detection: bool) -> list[ClientM
         return parse_realtime(body, auto_detection)
     if name == "clientContent":
         return [parse_client_content(body)]
+    if name == "contextUpdate":
+        return [parse_context_update(body)]
     return [parse_tool_response(body)]

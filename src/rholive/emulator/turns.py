@@ -15,6 +15,7 @@ from rholive.emulator.brains import UserTurn
 from rholive.emulator.rules import Rejection
 from rholive.emulator.session_config import SessionConfig
 from rholive.emulator.vad import End, EnergyVad, Onset, Segment
+from rholive.live import keys
 
 
 @dataclass(slots=True)
@@ -41,6 +42,8 @@ class TurnState:
     in_activity: bool = False  # between activityStart and activityEnd
     ignored_audio_seconds: float = 0.0  # audio outside any turn (silence, or outside activity markers)
     has_video: bool = False
+    history: list[tuple[str, str]] = field(default_factory=list)  # seeded (role, text) turns
+    instruction_updates: list[str] = field(default_factory=list)  # contextUpdate instructions, in order
 
     def copy(self) -> TurnState:
         # UserTurns are never changed after they are closed: sharing them between snapshots is safe.
@@ -52,6 +55,8 @@ class TurnState:
             self.in_activity,
             self.ignored_audio_seconds,
             self.has_video,
+            list(self.history),
+            list(self.instruction_updates),
         )
 
     def unanswered(self) -> UserTurn | None:
@@ -119,6 +124,10 @@ class TurnTaker:
                 return self._client_content(message)
             case rules.ToolResponse():
                 return [ToolResults(message.results)]
+            case rules.ContextUpdate():
+                if message.system_instruction is not None:
+                    state.instruction_updates.append(message.system_instruction)
+                return []
         raise AssertionError(f"unhandled message {message!r}")
 
     def _audio(self, audio: rules.Audio) -> list[Effect]:
@@ -175,3 +184,24 @@ class TurnTaker:
         )
         state.turns.append(turn)
         return [TurnClosed(turn)]
+
+
+def seed_history(state: TurnState, body: object) -> bool:
+    """A ``clientContent`` of the initial history (``historyConfig``): its turns become history, never a
+    turn to answer. True when it ends the history (``turnComplete``)."""
+    if not isinstance(body, dict):
+        raise Rejection("clientContent must be an object")
+    turns = keys.get(body, "turns", [])
+    if not isinstance(turns, list):
+        raise Rejection("clientContent.turns must be a list of contents")
+    for i, turn in enumerate(turns):
+        parts = keys.get(turn, "parts", []) if isinstance(turn, dict) else None
+        role = keys.get(turn, "role", "user") if isinstance(turn, dict) else None
+        if not isinstance(parts, list) or role not in ("user", "model"):
+            raise Rejection(f"clientContent.turns[{i}] must have role user or model and a parts list")
+        text = "".join(str(keys.get(p, "text", "")) for p in parts if isinstance(p, dict))
+        state.history.append((role, text))
+    complete = keys.get(body, "turnComplete", False)
+    if not isinstance(complete, bool):
+        raise Rejection("clientContent.turnComplete must be a boolean")
+    return complete
