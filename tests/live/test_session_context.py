@@ -13,7 +13,9 @@ from rholive.live.wire import HistoryTurn
 from .conftest import Events, emulator_options
 
 FAST_RETRY = SessionOptions(backoff_initial_s=0.01, backoff_max_s=0.05)
-SPOKEN = SetupConfig(output_transcription=True)  # the default model answers in AUDIO: its text is the transcript
+SPOKEN = SetupConfig(
+    output_transcription=True
+)  # the default model answers in AUDIO: its text is the transcript
 
 
 def answers(seen: Events) -> list[str]:
@@ -74,7 +76,9 @@ async def test_the_first_connection_is_seeded_with_the_given_history_and_does_no
 
 
 async def test_a_lost_context_is_restored_from_the_transcript(emu: Emulator) -> None:
-    config = SetupConfig(session_resumption=False, output_transcription=True)  # no handle ever: every reconnection starts fresh
+    config = SetupConfig(
+        session_resumption=False, output_transcription=True
+    )  # no handle ever: every reconnection starts fresh
     async with LiveSession(Endpoint(emu.url), config, options=FAST_RETRY) as session:
         seen = Events(session)
         await session.send_turn("one")
@@ -83,7 +87,7 @@ async def test_a_lost_context_is_restored_from_the_transcript(emu: Emulator) -> 
         await seen.until(lambda s: s.count(ev.HistorySeeded) == 1)
         await session.send_turn("two")
         await seen.until(lambda s: s.count(ev.AnswerComplete) == 2)
-    first, second = emu.conversations
+    _first, second = emu.conversations
     assert second.state.history == [("user", "one"), ("model", "reply 1: one")]
     assert [t.text for t in second.turns] == ["two"]
     assert answers(seen) == ["reply 1: one", "reply 1: two"]
