@@ -9,20 +9,28 @@ from typing import TextIO
 
 from rholive.config import Settings
 from rholive.connect import open_endpoint
-from rholive.live import LiveSession, SessionOptions, SetupConfig
+from rholive.live import LiveSession, SessionOptions, SetupConfig, TranscriptionOptions
 from rholive.live import events as ev
 from rholive.textio import read_lines
 
 
 def setup_config(settings: Settings) -> SetupConfig:
     audio = settings.modality == "audio"
+    hints = transcription_options(settings)
     return SetupConfig(
         model=settings.model,
         response_modality="AUDIO" if audio else "TEXT",
         system_instruction=settings.system_instruction,
         voice_name=settings.voice,
         output_transcription=audio,
+        input_transcription_options=hints,
+        output_transcription_options=hints,
     )
+
+
+def transcription_options(settings: Settings) -> TranscriptionOptions:
+    table = settings.transcription
+    return TranscriptionOptions(tuple(table.languages), tuple(table.custom_vocabulary))
 
 
 def session_options(settings: Settings) -> SessionOptions:
@@ -53,7 +61,7 @@ class ChatPrinter:
                 self.out.write(text)
                 self.out.flush()
                 self._mid_line = True
-            case ev.TurnComplete():
+            case ev.TurnComplete() | ev.AnswerComplete():
                 self._end_line()
             case ev.Interrupted():
                 self._end_line()
@@ -95,17 +103,18 @@ async def run_chat(settings: Settings, *, json_mode: bool, stdin: TextIO, out: T
         open_endpoint(settings, quiet=False) as endpoint,
         LiveSession(endpoint, setup_config(settings), options=session_options(settings)) as session,
     ):
-        turn_done = asyncio.Event()
+        answer_done = asyncio.Event()
         closed: list[ev.Closed] = []
 
         async def consume() -> None:
             async for event in session:
                 printer.event(event)
-                if isinstance(event, ev.TurnComplete):
-                    turn_done.set()
+                # not TurnComplete: with background reasoning the answer goes on after it
+                if isinstance(event, ev.AnswerComplete):
+                    answer_done.set()
                 elif isinstance(event, ev.Closed):
                     closed.append(event)
-                    turn_done.set()
+                    answer_done.set()
 
         consumer = asyncio.create_task(consume())
         async for line in read_lines(stdin):
@@ -114,9 +123,9 @@ async def run_chat(settings: Settings, *, json_mode: bool, stdin: TextIO, out: T
             if not line.strip():
                 continue
             printer.user(line)
-            turn_done.clear()
+            answer_done.clear()
             await session.send_turn(line)
-            await turn_done.wait()
+            await answer_done.wait()
         await session.close()
         await consumer
     return 1 if closed and closed[0].error else 0

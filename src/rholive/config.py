@@ -10,7 +10,16 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -34,6 +43,15 @@ def default_data_dir() -> Path:
     return _xdg("XDG_DATA_HOME", ".local/share") / "rholive"
 
 
+class TranscriptionSettings(BaseModel):
+    """The ``[transcription]`` table: hints for the service's transcription of the user and of the model."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelled key is one error line, not a silent no-op
+
+    languages: list[str] = Field(default_factory=list)  # BCP-47 codes, e.g. ["fr-FR", "en-US"]
+    custom_vocabulary: list[str] = Field(default_factory=list)  # names and terms to favour
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RHOLIVE_", extra="ignore", populate_by_name=True)
 
@@ -55,6 +73,7 @@ class Settings(BaseSettings):
     # the [segmenter] table (audio.segmenter_settings)
     segmenter: dict[str, Any] = Field(default_factory=dict)
     overlay: dict[str, Any] = Field(default_factory=dict)  # the [overlay] table (ui.overlay_settings)
+    transcription: TranscriptionSettings = Field(default_factory=TranscriptionSettings)
     setup_timeout_s: float = 15.0
     ping_interval_s: float = 20.0
     ping_timeout_s: float = 60.0
