@@ -74,6 +74,6 @@ def test_transcription_table_reaches_the_setup(tmp_path: Path) -> None:
 def test_a_misspelled_transcription_key_is_one_line(tmp_path: Path) -> None:
     toml = tmp_path / "rholive.toml"
     toml.write_text('[transcription]\nlangauges = ["fr-FR"]\n')
-    with pytest.raises(ValueError, match="transcription.langauges") as error:
+    with pytest.raises(ValueError, match=r"transcription\.langauges") as error:
         load_settings(toml)
     assert "\n" not in str(error.value)
