@@ -74,6 +74,8 @@ class ChatPrinter:
                 self._note(f"resumed; {replayed} unconsumed message(s) sent again")
             case ev.ContextLost(reason=reason):
                 self._note(f"context lost: {reason}")
+            case ev.HistorySeeded(turns=turns):
+                self._note(f"the new session was given {turns} turn(s) of the conversation as history")
             case ev.ProtocolError(message=message):
                 self._note(f"protocol error: {message}")
             case ev.UnknownMessage(fields=names):
