@@ -190,3 +190,20 @@ def test_new_event_names_are_stable() -> None:
     assert event_to_dict(InteractionStatus("IDLE"))["event"] == "interaction_status"
     assert event_to_dict(WaitingForInput())["event"] == "waiting_for_input"
     assert event_to_dict(InterimInputTranscription("a"))["event"] == "interim_input_transcription"
+
+
+def test_proactive_video_is_left_out_where_the_model_has_no_proactive_audio() -> None:
+    from rholive.live import models
+
+    legacy = models.fit_setup(SetupConfig(model="gemini-3.1-flash-live-preview", proactive_video=True))
+    assert legacy.proactive_video is None
+    assert models.fit_setup(SetupConfig(proactive_video=True)).proactive_video is True  # 3.8: always on
+
+
+def test_usage_totals_add_the_details_up() -> None:
+    from rholive.live.usage import UsageTotals
+
+    totals = UsageTotals()
+    for _ in range(2):
+        totals.add(Usage(thoughts_tokens=3, cached_tokens=10, tool_use_prompt_tokens=1))
+    assert (totals.thoughts_tokens, totals.cached_tokens, totals.tool_use_prompt_tokens) == (6, 20, 2)
