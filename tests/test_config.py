@@ -57,3 +57,22 @@ def test_missing_config_file_is_a_clear_error(tmp_path: Path) -> None:
 def test_short_ping_timeout_is_refused() -> None:
     with pytest.raises(ValueError, match=r"^setting ping_timeout_s: .*60 s"):
         load_settings(ping_timeout_s=20)
+
+
+def test_transcription_table_reaches_the_setup(tmp_path: Path) -> None:
+    from rholive.chat import setup_config
+    from rholive.live import models, wire
+
+    toml = tmp_path / "rholive.toml"
+    toml.write_text('[transcription]\nlanguages = ["fr-FR"]\ncustom_vocabulary = ["rholive"]\n')
+    config = setup_config(load_settings(toml))
+    body = wire.setup(models.fit_setup(config))["setup"]  # as LiveSession sends it
+    assert body["outputAudioTranscription"] == {"languageCodes": ["fr-FR"], "customVocabulary": ["rholive"]}
+
+
+def test_a_misspelled_transcription_key_is_one_line(tmp_path: Path) -> None:
+    toml = tmp_path / "rholive.toml"
+    toml.write_text('[transcription]\nlangauges = ["fr-FR"]\n')
+    with pytest.raises(ValueError, match=r"transcription\.langauges") as error:
+        load_settings(toml)
+    assert "\n" not in str(error.value)

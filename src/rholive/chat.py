@@ -10,7 +10,7 @@ from typing import TextIO
 from rholive.budget import BUDGET_EXIT, cost_event, cost_meter
 from rholive.config import Settings
 from rholive.connect import open_endpoint
-from rholive.live import LiveSession, SessionOptions, SetupConfig
+from rholive.live import LiveSession, SessionOptions, SetupConfig, TranscriptionOptions
 from rholive.live import events as ev
 from rholive.live.cost import budget_line
 from rholive.textio import read_lines
@@ -18,13 +18,21 @@ from rholive.textio import read_lines
 
 def setup_config(settings: Settings) -> SetupConfig:
     audio = settings.modality == "audio"
+    hints = transcription_options(settings)
     return SetupConfig(
         model=settings.model,
         response_modality="AUDIO" if audio else "TEXT",
         system_instruction=settings.system_instruction,
         voice_name=settings.voice,
         output_transcription=audio,
+        input_transcription_options=hints,
+        output_transcription_options=hints,
     )
+
+
+def transcription_options(settings: Settings) -> TranscriptionOptions:
+    table = settings.transcription
+    return TranscriptionOptions(tuple(table.languages), tuple(table.custom_vocabulary))
 
 
 def session_options(settings: Settings) -> SessionOptions:
@@ -65,7 +73,7 @@ class ChatPrinter:
                 self.out.write(text)
                 self.out.flush()
                 self._mid_line = True
-            case ev.TurnComplete():
+            case ev.TurnComplete() | ev.AnswerComplete():
                 self._end_line()
             case ev.Interrupted():
                 self._end_line()
@@ -78,6 +86,8 @@ class ChatPrinter:
                 self._note(f"resumed; {replayed} unconsumed message(s) sent again")
             case ev.ContextLost(reason=reason):
                 self._note(f"context lost: {reason}")
+            case ev.HistorySeeded(turns=turns):
+                self._note(f"the new session was given {turns} turn(s) of the conversation as history")
             case ev.ProtocolError(message=message):
                 self._note(f"protocol error: {message}")
             case ev.UnknownMessage(fields=names):
@@ -116,7 +126,7 @@ async def run_chat(settings: Settings, *, json_mode: bool, stdin: TextIO, out: T
         open_endpoint(settings, quiet=False) as endpoint,
         LiveSession(endpoint, setup_config(settings), options=session_options(settings)) as session,
     ):
-        turn_done = asyncio.Event()
+        answer_done = asyncio.Event()
         over_budget = asyncio.Event()
         closed: list[ev.Closed] = []
 
@@ -127,11 +137,12 @@ async def run_chat(settings: Settings, *, json_mode: bool, stdin: TextIO, out: T
                     printer.cost(cost_event(meter, meter.add(event)))
                     if meter.reached(settings.budget_usd):
                         over_budget.set()
-                if isinstance(event, ev.TurnComplete):
-                    turn_done.set()
+                # not TurnComplete: with background reasoning the answer goes on after it
+                if isinstance(event, ev.AnswerComplete):
+                    answer_done.set()
                 elif isinstance(event, ev.Closed):
                     closed.append(event)
-                    turn_done.set()
+                    answer_done.set()
 
         consumer = asyncio.create_task(consume())
         async for line in read_lines(stdin):
@@ -140,10 +151,10 @@ async def run_chat(settings: Settings, *, json_mode: bool, stdin: TextIO, out: T
             if not line.strip():
                 continue
             printer.user(line)
-            turn_done.clear()
+            answer_done.clear()
             await session.send_turn(line)
             # the usage of a turn rides on its turnComplete frame and is handled before this wakes up
-            await turn_done.wait()
+            await answer_done.wait()
             if over_budget.is_set():
                 break
         await session.close()

@@ -10,7 +10,16 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -33,6 +42,15 @@ def default_config_file() -> Path:
 
 def default_data_dir() -> Path:
     return _xdg("XDG_DATA_HOME", ".local/share") / "rholive"
+
+
+class TranscriptionSettings(BaseModel):
+    """The ``[transcription]`` table: hints for the service's transcription of the user and of the model."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelled key is one error line, not a silent no-op
+
+    languages: list[str] = Field(default_factory=list)  # BCP-47 codes, e.g. ["fr-FR", "en-US"]
+    custom_vocabulary: list[str] = Field(default_factory=list)  # names and terms to favour
 
 
 class Settings(BaseSettings):
@@ -59,6 +77,7 @@ class Settings(BaseSettings):
     # the [prices] table: USD per 1M tokens over the catalog's (text_in, audio_in, text_out, audio_out)
     prices: dict[str, float] = Field(default_factory=dict)
     budget_usd: float | None = None  # end the session once the estimated cost reaches this (--budget)
+    transcription: TranscriptionSettings = Field(default_factory=TranscriptionSettings)
     setup_timeout_s: float = 15.0
     ping_interval_s: float = 20.0
     ping_timeout_s: float = 60.0

@@ -162,7 +162,7 @@ class Conversation:
                     self.over_budget.set()
             async with self._changed:
                 self.last_event = loop.time()
-                if isinstance(event, ev.TurnComplete):
+                if isinstance(event, ev.AnswerComplete):  # not TurnComplete: background reasoning goes on
                     self.answers += 1
                     self.replying = False
                 elif isinstance(event, ev.TextPart | ev.AudioChunk | ev.OutputTranscription | ev.ToolCall):

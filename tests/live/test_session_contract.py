@@ -134,8 +134,10 @@ async def test_drop_without_any_handle_reports_context_lost(emulator: Emulator) 
         await seen.until(lambda t: len(t.replies()) == 2, within=20)
     assert seen.count(ev.ContextLost) == 1
     assert len(emulator.conversations) == 2
-    assert [t.text for t in emulator.conversations[1].turns] == ["two"]  # answered "one" was not asked again
-    assert seen.replies()[1] == "answer 1: two ok"  # a new conversation
+    fresh = emulator.conversations[1].turns
+    assert [t.text for t in fresh if not t.history] == ["two"]  # answered "one" was not asked again
+    assert [(t.role, t.text) for t in fresh if t.history] == [("user", "one"), ("model", "answer 1: one ok")]
+    assert seen.replies()[1] == "answer 3: two ok"  # a new conversation, seeded with the first exchange
 
 
 async def test_1007_is_surfaced_with_its_reason_and_not_retried(emulator: Emulator) -> None:

@@ -8,9 +8,10 @@ from typing import Any, Literal
 
 import pytest
 
+from rholive.live import models
 from rholive.live.events import FunctionCall, ToolResult
 from rholive.live.tools import ToolRegistry, ToolRunner, parse_docstring
-from rholive.live.wire import FunctionResponse
+from rholive.live.wire import FunctionResponse, SetupConfig
 
 WAIT = 5.0  # generous bound on any handshake; a hang fails the test instead of blocking the suite
 
@@ -70,6 +71,8 @@ def test_declaration_from_signature_and_docstring() -> None:
                         },
                         "required": ["city", "days"],
                     },
+                    # our tools answer within the turn unless told otherwise (3.8 defaults to NON_BLOCKING)
+                    "behavior": "BLOCKING",
                 }
             ]
         }
@@ -107,7 +110,8 @@ def test_decorator_forms_explicit_schema_and_behavior() -> None:
     assert ping() == "pong"  # the decorator returns the function itself
     assert "ping" in registry and "search_web" in registry and len(registry) == 2
     assert registry.declarations() == [
-        {"name": "ping", "description": "Answer pong."},  # no parameters: the service refuses empty OBJECTs
+        # no parameters: the service refuses empty OBJECTs
+        {"name": "ping", "description": "Answer pong.", "behavior": "BLOCKING"},
         {
             "name": "search_web",
             "description": "Search the web.",
@@ -364,3 +368,15 @@ async def test_a_failing_send_or_hook_does_not_break_the_runner() -> None:
     await runner.wait()
     assert task.exception() is None
     assert results == [ToolResult(id="x", name="one", response={"result": 1})]
+
+
+def test_behavior_is_left_out_for_models_that_only_block() -> None:
+    """3.8 takes `behavior` (its default is NON_BLOCKING); 3.1 has blocking tools only: no field it may refuse."""
+    registry = ToolRegistry()
+    registry.register(get_weather)
+    tools = registry.setup_tools()
+    on_38 = models.fit_setup(SetupConfig(model="models/gemini-3.8-live", tools=tools))
+    on_31 = models.fit_setup(SetupConfig(model="models/gemini-3.1-flash-live-preview", tools=tools))
+    assert on_38.tools[0]["functionDeclarations"][0]["behavior"] == "BLOCKING"
+    assert "behavior" not in on_31.tools[0]["functionDeclarations"][0]
+    assert tools[0]["functionDeclarations"][0]["behavior"] == "BLOCKING"  # the registry's own list untouched

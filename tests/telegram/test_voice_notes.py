@@ -11,6 +11,7 @@ import pytest
 from rholive.emulator import Emulator
 from rholive.live import Endpoint
 from rholive.telegram import ChatOptions, texts
+from rholive.telegram.personas import default_personas
 from rholive.telegram.store import ChatStore
 
 from .conftest import Note, emulator_with
@@ -277,7 +278,26 @@ async def test_voice_off_and_persona_commands(
     assert replies[6].method == "sendVoice"
     state = ChatStore(tmp_path / "chats.sqlite3").get(ALICE)
     assert (state.voice, state.persona) == (True, "tutor")
-    assert [len(c.turns) for c in emulator.conversations] == [1, 2]  # the persona began a new conversation
+    # the persona changed over contextUpdate: one conversation, one connection
+    [conversation] = emulator.conversations
+    assert (len(conversation.turns), conversation.connections) == (3, 1)
+    assert conversation.turns[-1].instruction == default_personas()["tutor"].instruction
+
+
+async def test_persona_change_keeps_the_conversation_and_its_connection(
+    make_bot: Callable, fake: FakeBotAPI, emulator: Emulator
+) -> None:
+    async with make_bot(allow=[ALICE]):
+        fake.push_text(ALICE, "one")
+        fake.push_text(ALICE, "/persona brief")
+        fake.push_text(ALICE, "two")
+        await fake.wait_for(lambda: len(fake.sent(ALICE)) == 3)
+
+    [conversation] = emulator.conversations
+    assert [t.text for t in conversation.turns] == ["one", "two"]
+    assert conversation.connections == 1
+    assert conversation.turns[0].instruction != default_personas()["brief"].instruction
+    assert conversation.turns[1].instruction == default_personas()["brief"].instruction
 
 
 async def test_least_recently_used_session_is_closed_beyond_the_cap_and_resumes(

@@ -8,6 +8,7 @@ from rholive.live import events, models
 from rholive.live.endpoint import Endpoint
 from rholive.live.errors import ConnectFailed, LiveError, SessionClosed, SetupRejected
 from rholive.live.events import (
+    AnswerComplete,
     AudioChunk,
     Closed,
     Connected,
@@ -18,7 +19,10 @@ from rholive.live.events import (
     GenerationComplete,
     GoAway,
     Grounding,
+    HistorySeeded,
     InputTranscription,
+    InteractionStatus,
+    InterimInputTranscription,
     Interrupted,
     OutputTranscription,
     ProtocolError,
@@ -33,16 +37,26 @@ from rholive.live.events import (
     TurnComplete,
     UnknownMessage,
     Usage,
+    VoiceActivity,
+    WaitingForInput,
     answer_text,
 )
 from rholive.live.options import SessionOptions
 from rholive.live.session import LiveSession
-from rholive.live.tools import ToolRegistry, ToolRunner
+from rholive.live.tools import ToolRegistry, ToolReply, ToolRunner
 from rholive.live.usage import UsageTotals
-from rholive.live.wire import ActivityDetection, FunctionResponse, SetupConfig
+from rholive.live.wire import (
+    ActivityDetection,
+    FunctionResponse,
+    HistoryTurn,
+    ResponseBlob,
+    SetupConfig,
+    TranscriptionOptions,
+)
 
 __all__ = [
     "ActivityDetection",
+    "AnswerComplete",
     "AudioChunk",
     "Closed",
     "ConnectFailed",
@@ -56,13 +70,18 @@ __all__ = [
     "GenerationComplete",
     "GoAway",
     "Grounding",
+    "HistorySeeded",
+    "HistoryTurn",
     "InputTranscription",
+    "InteractionStatus",
+    "InterimInputTranscription",
     "Interrupted",
     "LiveError",
     "LiveSession",
     "OutputTranscription",
     "ProtocolError",
     "Reconnecting",
+    "ResponseBlob",
     "Resumed",
     "ResumptionUpdate",
     "SessionClosed",
@@ -74,12 +93,16 @@ __all__ = [
     "ToolCall",
     "ToolCallCancellation",
     "ToolRegistry",
+    "ToolReply",
     "ToolResult",
     "ToolRunner",
+    "TranscriptionOptions",
     "TurnComplete",
     "UnknownMessage",
     "Usage",
     "UsageTotals",
+    "VoiceActivity",
+    "WaitingForInput",
     "answer_text",
     "events",
     "models",

@@ -48,6 +48,17 @@ class InputTranscription:
     kind: ClassVar[str] = "input_transcription"
     text: str
     finished: bool = False
+    language_code: str | None = None  # BCP-47, when the service says which language it heard
+
+
+@dataclass(frozen=True, slots=True)
+class InterimInputTranscription:
+    """A low-latency guess at what the user is saying, replaced by later ones (not part of the transcript)."""
+
+    kind: ClassVar[str] = "interim_input_transcription"
+    text: str
+    finished: bool = False
+    language_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +66,7 @@ class OutputTranscription:
     kind: ClassVar[str] = "output_transcription"
     text: str
     finished: bool = False
+    language_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +85,32 @@ class GenerationComplete:
 class TurnComplete:
     kind: ClassVar[str] = "turn_complete"
     reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InteractionStatus:
+    """``serverContent.interactionStatus``, sent alongside turnComplete: IN_PROGRESS while the model still
+    works in the background (more answer follows), IDLE when it is done (REQUIRES_ACTION: old name of IDLE)."""
+
+    kind: ClassVar[str] = "interaction_status"
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingForInput:
+    """The model is not generating because it expects the user to go on (e.g. mid-sentence)."""
+
+    kind: ClassVar[str] = "waiting_for_input"
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceActivity:
+    """The service's voice activity detection: ACTIVITY_START / ACTIVITY_END of the user's speech, at
+    ``audio_offset_s`` seconds of the input audio stream."""
+
+    kind: ClassVar[str] = "voice_activity"
+    activity: str
+    audio_offset_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +164,9 @@ class Usage:
     total_tokens: int = 0
     prompt_by_modality: dict[str, int] = field(default_factory=dict)
     response_by_modality: dict[str, int] = field(default_factory=dict)
+    thoughts_tokens: int = 0
+    cached_tokens: int = 0  # cachedContentTokenCount: part of the prompt served from the cache
+    tool_use_prompt_tokens: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +225,22 @@ class ContextLost:
 
 
 @dataclass(frozen=True, slots=True)
+class HistorySeeded:
+    """A fresh connection was given the conversation so far as text history (``turns`` turns)."""
+
+    kind: ClassVar[str] = "history_seeded"
+    turns: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerComplete:
+    """The model's answer is over, for every model: right after TurnComplete, or, when that TurnComplete
+    came with interactionStatus IN_PROGRESS (extended thinking), after the IDLE that follows."""
+
+    kind: ClassVar[str] = "answer_complete"
+
+
+@dataclass(frozen=True, slots=True)
 class ToolResult:
     """A registered tool finished (or failed, or was cancelled); its response went back to the model."""
 
@@ -217,10 +274,14 @@ ServerEvent = (
     | TextPart
     | AudioChunk
     | InputTranscription
+    | InterimInputTranscription
     | OutputTranscription
     | Interrupted
     | GenerationComplete
     | TurnComplete
+    | InteractionStatus
+    | WaitingForInput
+    | VoiceActivity
     | Grounding
     | ToolCall
     | ToolCallCancellation
@@ -230,7 +291,17 @@ ServerEvent = (
     | UnknownMessage
     | ProtocolError
 )
-SessionEvent = Connected | Reconnecting | Resumed | ContextLost | ToolResult | FrameDropped | Closed
+SessionEvent = (
+    Connected
+    | Reconnecting
+    | Resumed
+    | ContextLost
+    | HistorySeeded
+    | AnswerComplete
+    | ToolResult
+    | FrameDropped
+    | Closed
+)
 Event = ServerEvent | SessionEvent
 
 

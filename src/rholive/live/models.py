@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from rholive.live.wire import SetupConfig
 
@@ -187,6 +187,13 @@ def refused_line(model: str, why: str, live_models: list[str] | None = None) -> 
     )
 
 
+def typed_turns_as_realtime_text(model: str) -> bool:
+    """True when the model takes ``clientContent`` only as seeded history: typed turns go as
+    ``realtimeInput.text``. Unknown models keep ``clientContent``."""
+    entry = lookup(model)
+    return entry is not None and entry.client_content == "history only"
+
+
 def fit_setup(config: SetupConfig) -> SetupConfig:
     """``config`` without what the chosen model refuses, in the modality it answers in.
 
@@ -208,4 +215,23 @@ def fit_setup(config: SetupConfig) -> SetupConfig:
         changes["thinking_budget"] = None
     if entry.thinking != "level" or config.thinking_level not in entry.thinking_levels:
         changes["thinking_level"] = None
+    if entry.proactive_audio == "none":
+        changes["proactive_video"] = None  # proactiveVideo needs proactive audio
+    if not entry.non_blocking_tools:
+        changes["tools"] = _without_behavior(config.tools)  # blocking is all these models know
     return dataclasses.replace(config, **changes)  # type: ignore[arg-type]
+
+
+def _without_behavior(tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def plain(declaration: Any) -> Any:
+        if not isinstance(declaration, dict):
+            return declaration
+        return {k: v for k, v in declaration.items() if k != "behavior"}
+
+    out = []
+    for tool in tools:
+        declarations = tool.get("functionDeclarations") if isinstance(tool, dict) else None
+        if isinstance(declarations, list):
+            tool = {**tool, "functionDeclarations": [plain(d) for d in declarations]}
+        out.append(tool)
+    return out

@@ -67,6 +67,10 @@ class ReplayBuffer:
         self._evict()
         return index
 
+    def skip(self) -> None:
+        """Number a message that is never to be resent (the history seed of a fresh connection)."""
+        self._next += 1
+
     def update(self, handle: str | None, resumable: bool, consumed: int | None) -> None:
         """A resumption update. Only one with a usable handle moves the resume point: an index alone
         (or ``resumable: false``) says nothing about the state the previous handle names."""
@@ -89,11 +93,12 @@ class ReplayBuffer:
         """The server refused the handle (expired, ended session): the next start is fresh."""
         self.handle = None
 
-    def restart(self, fresh: bool) -> list[str]:
+    def restart(self, fresh: bool, skipped: int = 0) -> list[str]:
         """Messages to send first on a new connection, recorded again under its numbering.
 
         ``fresh``: the new connection has no handle, keep only what follows the last turnComplete. Tool
         responses are never resent: a resumed model makes its pending calls again, with new ids.
+        ``skipped``: messages sent before them and not kept (the history seed) take the first numbers.
         """
         old = [s for s in self._sent if not (fresh and s.index <= self._answered)]
         resend = [s for s in old if not s.tool]
@@ -101,9 +106,10 @@ class ReplayBuffer:
         answered_before = sum(1 for s in resend if s.index <= self._answered)
         self._sent.clear()
         self.bytes = 0
-        self._next = 1
+        self._next = 1 + skipped
         self._last_turn_end = 0
-        self._answered = answered_before  # in the new numbering, before recording: eviction compares with it
+        # in the new numbering (the skipped come first), before recording: eviction compares with it
+        self._answered = skipped + answered_before
         for s in resend:
             self.record(s.text)
         return [s.text for s in resend]

@@ -26,7 +26,10 @@ class Sender:
 
     async def send_turn(self, turns: str | list[dict[str, Any]], turn_complete: bool = True) -> None:
         """A ``clientContent`` turn (interrupts a reply in progress)."""
-        self._enqueue(Outgoing(wire.encode(wire.client_content(turns, turn_complete))))
+        self._enqueue(Outgoing(wire.encode(self._turn_message(turns, turn_complete))))
+
+    def _turn_message(self, turns: str | list[dict[str, Any]], turn_complete: bool) -> dict[str, Any]:
+        return wire.client_content(turns, turn_complete)
 
     async def send_text(self, text: str) -> None:
         """Realtime text (does not interrupt)."""

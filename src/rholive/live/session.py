@@ -14,23 +14,29 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import TracebackType
+from typing import Any
 
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from rholive.live import models, wire
+from rholive.live.answer_end import AnswerEnd
 from rholive.live.connection import open_connection
 from rholive.live.endpoint import Endpoint
 from rholive.live.errors import ConnectFailed, SessionClosed, SetupRejected
 from rholive.live.events import (
+    AnswerComplete,
     Closed,
     Connected,
     ContextLost,
     Event,
     FrameDropped,
     GoAway,
+    HistorySeeded,
+    InputTranscription,
     Reconnecting,
     Resumed,
     ResumptionUpdate,
@@ -39,14 +45,16 @@ from rholive.live.events import (
     ToolCallCancellation,
     TurnComplete,
     Usage,
+    answer_text,
 )
 from rholive.live.options import SessionOptions
 from rholive.live.outbox import Outbox, Outgoing
 from rholive.live.replay import ReplayBuffer
 from rholive.live.sending import Sender
 from rholive.live.tools import ToolRegistry, ToolRunner
+from rholive.live.transcript import Transcript
 from rholive.live.usage import UsageTotals
-from rholive.live.wire import SetupConfig
+from rholive.live.wire import HistoryTurn, SetupConfig
 
 log = logging.getLogger("rholive.live")
 
@@ -73,7 +81,11 @@ class _Stop(Exception):
 
 class LiveSession(Sender):
     """``async with LiveSession(endpoint, config) as session:`` send with the ``send_*`` methods, read
-    with ``async for event in session`` (it does not stop at turn ends; it ends after ``Closed``)."""
+    with ``async for event in session`` (it does not stop at turn ends; it ends after ``Closed``).
+
+    ``history``: the conversation so far, given to a session that starts without a resumption handle (the
+    setup asks for ``historyConfig`` and the turns go right after setupComplete). The session keeps its own
+    transcript (``history``) and seeds every later connection that starts without context the same way."""
 
     def __init__(
         self,
@@ -81,6 +93,7 @@ class LiveSession(Sender):
         config: SetupConfig | None = None,
         tools: ToolRegistry | None = None,
         options: SessionOptions | None = None,
+        history: Sequence[HistoryTurn] = (),
     ) -> None:
         config = models.fit_setup(config or SetupConfig())  # never send what the model refuses
         if tools is not None and len(tools) and not config.tools:
@@ -93,6 +106,8 @@ class LiveSession(Sender):
         self.config = config
         self.options = options or SessionOptions()
         self.usage = UsageTotals()
+        self.transcript = Transcript(history)
+        self._answer_end = AnswerEnd()
         self._replay = ReplayBuffer(config.resumption_handle, keep_answered=config.session_resumption)
         self._outbox = Outbox()
         self._events: asyncio.Queue[Event] = asyncio.Queue()
@@ -135,6 +150,11 @@ class LiveSession(Sender):
     def is_open(self) -> bool:
         return self._state == "open"
 
+    @property
+    def history(self) -> list[HistoryTurn]:
+        """The conversation so far as text turns (bounded): store it to seed a later session."""
+        return self.transcript.turns()
+
     def __repr__(self) -> str:
         return f"LiveSession({self.endpoint!r}, state={self._state!r}, connections={self.connections})"
 
@@ -154,11 +174,16 @@ class LiveSession(Sender):
         if self._state != "new":
             raise SessionClosed(f"the session is {self._state}; a LiveSession connects once")
         resuming = self._replay.handle is not None
-        ws, early = await open_connection(self.endpoint, self._setup_text(), self.options)
+        seed = self._seed_turns()
+        ws, early = await open_connection(self.endpoint, self._setup_text(seeded=bool(seed)), self.options)
         self._state = "open"
         self.connections = 1
         self._take(early)
         self._emit(Connected(attempt=1, resumed=resuming))
+        if seed:
+            self._replay.skip()  # numbered (the server counts it), never resent: see _send_seed
+            with contextlib.suppress(ConnectionClosed):  # the supervisor sees the socket closed, reconnects
+                await self._send_seed(ws, seed)
         self._supervisor = asyncio.create_task(self._supervise(ws), name="rholive-live-session")
 
     async def close(self) -> None:
@@ -199,6 +224,37 @@ class LiveSession(Sender):
     def _tool_generation(self) -> int:
         return self._generation
 
+    def _turn_message(self, turns: str | list[dict[str, Any]], turn_complete: bool) -> dict[str, Any]:
+        """A typed turn as the model takes it: ``realtimeInput.text`` where clientContent is history only."""
+        if isinstance(turns, str):
+            self.transcript.user(turns)
+            if turn_complete and models.typed_turns_as_realtime_text(self.config.model):
+                return wire.realtime_text(turns)
+        else:
+            for turn in turns:
+                if turn.get("role", "user") == "user":
+                    self.transcript.user("".join(str(p.get("text", "")) for p in turn.get("parts", [])))
+        return wire.client_content(turns, turn_complete)
+
+    async def send_text(self, text: str) -> None:
+        """Realtime text (does not interrupt)."""
+        await super().send_text(text)
+        self.transcript.user(text)
+
+    async def update_context(
+        self, system_instruction: str | None = None, tools: list[dict[str, Any]] | None = None
+    ) -> None:
+        """Change the system instruction and/or the tools mid-session (``contextUpdate``, no reconnect).
+        The session's config changes too, so a later connection's setup carries them."""
+        text = wire.encode(wire.context_update(system_instruction, tools))
+        self._enqueue(Outgoing(text))
+        changes: dict[str, Any] = {}
+        if system_instruction is not None:
+            changes["system_instruction"] = system_instruction
+        if tools is not None:
+            changes["tools"] = tools
+        self.config = dataclasses.replace(self.config, **changes)
+
     # ------------------------------------------------------------------ events
 
     def __aiter__(self) -> LiveSession:
@@ -219,8 +275,9 @@ class LiveSession(Sender):
             self._events.put_nowait(event)
 
     def _take(self, events: list[ServerEvent]) -> None:
-        """Account a server event, then hand it to the application."""
+        """Account the server events of one frame, then hand them to the application."""
         for event in events:
+            self._transcribe(event)
             if isinstance(event, ResumptionUpdate):
                 self._replay.update(event.new_handle, event.resumable, event.last_consumed_index)
             elif isinstance(event, TurnComplete):
@@ -235,12 +292,36 @@ class LiveSession(Sender):
                     self._runner.start(event.calls)
                 elif isinstance(event, ToolCallCancellation):
                     self._runner.cancel(event.ids)
+        if self._answer_end.frame(events):
+            self.transcript.close()
+            self._emit(AnswerComplete())
+
+    def _transcribe(self, event: ServerEvent) -> None:
+        if isinstance(event, InputTranscription):
+            self.transcript.piece("user", event.text)
+            return
+        text = answer_text(event)
+        if text is not None:
+            self.transcript.piece("model", text)
 
     # ------------------------------------------------------------------ connection loop
 
-    def _setup_text(self) -> str:
-        config = dataclasses.replace(self.config, resumption_handle=self._replay.handle)
+    def _setup_text(self, seeded: bool = False) -> str:
+        config = dataclasses.replace(
+            self.config, resumption_handle=self._replay.handle, history_in_client_content=seeded
+        )
         return wire.encode(wire.setup(config))
+
+    def _seed_turns(self) -> list[HistoryTurn]:
+        """History for a connection that starts without a handle (nothing when it resumes). Only answered
+        turns: a pending user turn is sent again as a turn by the replay."""
+        return [] if self._replay.handle is not None else self.transcript.answered()
+
+    async def _send_seed(self, ws: ClientConnection, turns: list[HistoryTurn]) -> None:
+        """The history, right after setupComplete and before anything else on this connection. The replay
+        buffer numbers it but never keeps it: resent on a resume it would be a new turn to answer."""
+        await ws.send(wire.encode(wire.history(turns)))
+        self._emit(HistorySeeded(turns=len(turns)))
 
     async def _supervise(self, ws: ClientConnection) -> None:
         loop = asyncio.get_running_loop()
@@ -347,8 +428,9 @@ class LiveSession(Sender):
             if await _wait_event(self._closing, delay):
                 raise _Stop(None)
             handle = self._replay.handle
+            seed = self._seed_turns()
             try:
-                ws, early = await open_connection(self.endpoint, self._setup_text(), self.options)
+                ws, early = await open_connection(self.endpoint, self._setup_text(bool(seed)), self.options)
             except SetupRejected as exc:
                 if handle is not None and exc.code == 1008 and not exc.http:
                     self._replay.forget_handle()  # expired or ended: start afresh rather than give up
@@ -364,20 +446,30 @@ class LiveSession(Sender):
             if self._closing.is_set():
                 await _close_quietly(ws, 1000, "client closed the session")
                 raise _Stop(None)
-            await self._resume(ws, early, attempt, handle is not None, lost_reason)
+            await self._resume(ws, early, attempt, lost_reason, seed)
             return ws
 
     async def _resume(
-        self, ws: ClientConnection, early: list[ServerEvent], attempt: int, resumed: bool, lost: str
+        self,
+        ws: ClientConnection,
+        early: list[ServerEvent],
+        attempt: int,
+        lost: str,
+        seed: list[HistoryTurn],
     ) -> None:
+        resumed = self._replay.handle is not None
         self.connections += 1
-        resend = self._replay.restart(fresh=not resumed)
+        resend = self._replay.restart(fresh=not resumed, skipped=1 if seed else 0)
         self._take(early)
         self._emit(Connected(attempt=attempt, resumed=resumed))
         if not resumed:
+            self._answer_end.reset()
             detail = lost or "no resumption handle yet"
-            self._emit(ContextLost(f"{detail}; the model starts without the conversation so far"))
+            known = "with only the text of" if seed else "without"
+            self._emit(ContextLost(f"{detail}; the model starts {known} the conversation so far"))
         with contextlib.suppress(ConnectionClosed):  # still recorded: the next resume sends them again
+            if seed:
+                await self._send_seed(ws, seed)
             for text in resend:
                 await ws.send(text)
         if resumed:

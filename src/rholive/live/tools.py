@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Union, get_args, get_origin, overload
 
 from rholive.live.events import FunctionCall, ToolResult
-from rholive.live.wire import FunctionResponse
+from rholive.live.wire import FunctionResponse, ResponseBlob
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,14 @@ _MAPPINGS = (dict, cabc.Mapping)
 
 
 @dataclass(frozen=True, slots=True)
+class ToolReply:
+    """What a tool may return instead of a plain value: its response and media for the model to see."""
+
+    response: dict[str, Any]
+    parts: tuple[ResponseBlob, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Tool:
     """One registered function and its Live declaration."""
 
@@ -41,6 +49,7 @@ class Tool:
     is_async: bool
     behavior: str | None = None
     scheduling: str | None = None  # sent with each response of a NON_BLOCKING tool
+    streams: bool = False  # an async generator: each value is one response (willContinue), NON_BLOCKING only
 
 
 class ToolRegistry:
@@ -56,7 +65,7 @@ class ToolRegistry:
         name: str | None = None,
         description: str | None = None,
         schema: dict[str, Any] | None = None,
-        behavior: str | None = None,
+        behavior: str | None = "BLOCKING",
         scheduling: str | None = None,
     ) -> Tool:
         """Add ``fn``; raises TypeError/ValueError at once for what the service would refuse later."""
@@ -71,6 +80,9 @@ class ToolRegistry:
             raise ValueError(f"scheduling must be one of {SCHEDULINGS}, not {scheduling!r}")
         if scheduling is not None and behavior != "NON_BLOCKING":
             raise ValueError("scheduling only applies to NON_BLOCKING tools")
+        streams = inspect.isasyncgenfunction(fn)
+        if streams and behavior != "NON_BLOCKING":
+            raise ValueError("a tool that yields several responses must be NON_BLOCKING (willContinue)")
         tool = Tool(
             name=name,
             fn=fn,
@@ -78,6 +90,7 @@ class ToolRegistry:
             is_async=_is_async(fn),
             behavior=behavior,
             scheduling=scheduling,
+            streams=streams,
         )
         self._tools[name] = tool
         return tool
@@ -297,36 +310,53 @@ class ToolRunner:
     async def _run(self, call: FunctionCall) -> None:
         tool = self._registry.get(call.name)
         try:
-            response = await self._invoke(tool, call)
+            if tool is not None and tool.streams:
+                reply = await self._stream(tool, call)
+            else:
+                reply = await self._invoke(tool, call)
         except asyncio.CancelledError:
             await self._report(ToolResult(id=call.id, name=call.name, cancelled=True))
             raise
         finally:
             if self._running.get(call.id) is asyncio.current_task():
                 self._running.pop(call.id)
-        scheduling = tool.scheduling if tool is not None and tool.behavior == "NON_BLOCKING" else None
+        will_continue = False if tool is not None and tool.streams else None
+        scheduling = "SILENT" if will_continue is False else _scheduling(tool)
+        await self._respond(call, reply, scheduling, will_continue)
+        await self._report(ToolResult(id=call.id, name=call.name, response=reply.response))
+
+    async def _stream(self, tool: Tool, call: FunctionCall) -> ToolReply:
+        """Send each value the generator yields as soon as it comes (``willContinue: true``); the end is an
+        empty SILENT ``willContinue: false`` (google-genai: it finishes the call without a new answer)."""
         try:
-            await self._send([FunctionResponse(call.id, call.name, response, scheduling=scheduling)])
+            async for value in tool.fn(**call.args):
+                await self._respond(call, _reply(call, value), _scheduling(tool), True)
+        except Exception as exc:
+            return ToolReply({"error": f"{type(exc).__name__}: {exc}"})
+        return ToolReply({})
+
+    async def _respond(
+        self, call: FunctionCall, reply: ToolReply, scheduling: str | None, will_continue: bool | None
+    ) -> None:
+        response = FunctionResponse(
+            call.id, call.name, reply.response, scheduling, will_continue, parts=reply.parts
+        )
+        try:
+            await self._send([response])
         except Exception:
             log.exception("could not send the response of tool call %s (%s)", call.id, call.name)
-        await self._report(ToolResult(id=call.id, name=call.name, response=response))
 
-    async def _invoke(self, tool: Tool | None, call: FunctionCall) -> dict[str, Any]:
+    async def _invoke(self, tool: Tool | None, call: FunctionCall) -> ToolReply:
         if tool is None:
-            return {"error": f"unknown function {call.name!r}"}
+            return ToolReply({"error": f"unknown function {call.name!r}"})
         try:
             if tool.is_async:
                 value = await tool.fn(**call.args)
             else:
                 value = await asyncio.to_thread(tool.fn, **call.args)
         except Exception as exc:
-            return {"error": f"{type(exc).__name__}: {exc}"}
-        response = value if isinstance(value, dict) else {"result": value}
-        try:
-            json.dumps(response)  # fail here, as this call's error, rather than in the session's writer
-        except (TypeError, ValueError) as exc:
-            return {"error": f"result of {call.name!r} is not JSON-serializable ({exc})"}
-        return response
+            return ToolReply({"error": f"{type(exc).__name__}: {exc}"})
+        return _reply(call, value)
 
     async def _report(self, result: ToolResult) -> None:
         if self._on_result is None:
@@ -337,3 +367,21 @@ class ToolRunner:
                 await outcome
         except Exception:
             log.exception("tool result hook failed for call %s", result.id)
+
+
+def _scheduling(tool: Tool | None) -> str | None:
+    return tool.scheduling if tool is not None and tool.behavior == "NON_BLOCKING" else None
+
+
+def _reply(call: FunctionCall, value: Any) -> ToolReply:
+    """A tool's return value as a response the session can always encode."""
+    reply = (
+        value
+        if isinstance(value, ToolReply)
+        else ToolReply(value if isinstance(value, dict) else {"result": value})
+    )
+    try:
+        json.dumps(reply.response)  # fail here, as this call's error, rather than in the session's writer
+    except (TypeError, ValueError) as exc:
+        return ToolReply({"error": f"result of {call.name!r} is not JSON-serializable ({exc})"})
+    return reply

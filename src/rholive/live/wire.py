@@ -26,6 +26,8 @@ from rholive.live.events import (
     GoAway,
     Grounding,
     InputTranscription,
+    InteractionStatus,
+    InterimInputTranscription,
     Interrupted,
     OutputTranscription,
     ProtocolError,
@@ -38,6 +40,8 @@ from rholive.live.events import (
     TurnComplete,
     UnknownMessage,
     Usage,
+    VoiceActivity,
+    WaitingForInput,
 )
 
 Modality = Literal["TEXT", "AUDIO"]
@@ -55,6 +59,15 @@ class ActivityDetection:
     end_sensitivity: str | None = None  # END_SENSITIVITY_HIGH | END_SENSITIVITY_LOW
     prefix_padding_ms: int | None = None
     silence_duration_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptionOptions:
+    """``AudioTranscriptionConfig`` options: BCP-47 language hints and phrases the recogniser should favour.
+    Empty means the service's defaults (automatic language detection, no vocabulary)."""
+
+    language_codes: tuple[str, ...] = ()
+    custom_vocabulary: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -82,6 +95,11 @@ class SetupConfig:
     # transcription
     input_transcription: bool = False
     output_transcription: bool = True  # the answer's text: today's Live models answer in AUDIO only
+    input_transcription_options: TranscriptionOptions = field(default_factory=TranscriptionOptions)
+    output_transcription_options: TranscriptionOptions = field(default_factory=TranscriptionOptions)
+    # historyConfig.initialHistoryInClientContent: the first clientContent turns after setupComplete are
+    # history (no answer) up to the one with turnComplete true. LiveSession sets it when it seeds a session.
+    history_in_client_content: bool = False
     # session lifetime
     session_resumption: bool = True  # ask for resumption updates
     # transparent: the server also reports lastConsumedClientMessageIndex. The google-genai SDK allows it only
@@ -91,7 +109,16 @@ class SetupConfig:
     compression_trigger_tokens: int | None = None  # contextWindowCompression when not None
     compression_target_tokens: int | None = None
     proactive_audio: bool | None = None  # proactivity.proactiveAudio (v1alpha)
+    proactive_video: bool | None = None  # proactivity.proactiveVideo (may answer on a frame; costly)
     tools: list[dict[str, Any]] = field(default_factory=list)  # [{"functionDeclarations": [...]}, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseBlob:
+    """Media returned by a tool with its response (``FunctionResponse.parts[].inlineData``)."""
+
+    data: bytes
+    mime_type: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +127,16 @@ class FunctionResponse:
     name: str
     response: dict[str, Any]
     scheduling: str | None = None  # INTERRUPT | WHEN_IDLE | SILENT (NON_BLOCKING tools)
-    will_continue: bool | None = None
+    will_continue: bool | None = None  # NON_BLOCKING: more responses to this call follow
+    parts: tuple[ResponseBlob, ...] = ()  # multimodal results (an image, a clip)
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryTurn:
+    """One turn of a conversation, as history for a fresh session: role "user" or "model", and its text."""
+
+    role: Literal["user", "model"]
+    text: str
 
 
 # ---------------------------------------------------------------- client messages
@@ -118,9 +154,11 @@ def setup(config: SetupConfig) -> dict[str, Any]:
     if realtime:
         body["realtimeInputConfig"] = realtime
     if config.input_transcription:
-        body["inputAudioTranscription"] = {}
+        body["inputAudioTranscription"] = _transcription_config(config.input_transcription_options)
     if config.output_transcription:
-        body["outputAudioTranscription"] = {}
+        body["outputAudioTranscription"] = _transcription_config(config.output_transcription_options)
+    if config.history_in_client_content:
+        body["historyConfig"] = {"initialHistoryInClientContent": True}
     resumption: dict[str, Any] = (
         {"transparent": True} if config.session_resumption and config.transparent_resumption else {}
     )
@@ -135,9 +173,22 @@ def setup(config: SetupConfig) -> dict[str, Any]:
         window = _omit_none({"targetTokens": config.compression_target_tokens})
         compression["slidingWindow"] = window  # the sliding window is the only mechanism; {} = its defaults
         body["contextWindowCompression"] = compression
-    if config.proactive_audio is not None:
-        body["proactivity"] = {"proactiveAudio": config.proactive_audio}
+    proactivity = _omit_none(
+        {"proactiveAudio": config.proactive_audio, "proactiveVideo": config.proactive_video}
+    )
+    if proactivity:
+        body["proactivity"] = proactivity
     return {"setup": body}
+
+
+def _transcription_config(options: TranscriptionOptions) -> dict[str, Any]:
+    """``{}`` (transcribe with the defaults) plus the options that are set."""
+    out: dict[str, Any] = {}
+    if options.language_codes:
+        out["languageCodes"] = list(options.language_codes)
+    if options.custom_vocabulary:
+        out["customVocabulary"] = list(options.custom_vocabulary)
+    return out
 
 
 def _generation_config(config: SetupConfig) -> dict[str, Any]:
@@ -226,16 +277,42 @@ def client_content(turns: str | list[dict[str, Any]], turn_complete: bool = True
     return {"clientContent": {"turns": turns, "turnComplete": turn_complete}}
 
 
+def history(turns: list[HistoryTurn]) -> dict[str, Any]:
+    """The seed of a session set up with ``historyConfig``: all turns in one ``clientContent`` with
+    ``turnComplete: true``, which ends the history. The service takes initial history without a model call
+    (google-genai ``HistoryConfig``), so the seed is never answered; it may end with a model turn."""
+    contents = [{"parts": [{"text": t.text}], "role": t.role} for t in turns]
+    return client_content(contents, turn_complete=True)
+
+
+def context_update(
+    system_instruction: str | None = None, tools: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """``contextUpdate``: only what is given changes. ``tools`` is wrapped (``{"tools": [...]}``) so that an
+    empty list clears the tools while an absent field keeps them (google-genai LiveClientContextUpdateTools)."""
+    body: dict[str, Any] = {}
+    if system_instruction is not None:
+        body["systemInstruction"] = {"parts": [{"text": system_instruction}], "role": "user"}
+    if tools is not None:
+        body["tools"] = {"tools": tools}
+    if not body:
+        raise ValueError("a context update needs a system instruction or tools")
+    return {"contextUpdate": body}
+
+
 def tool_response(responses: list[FunctionResponse]) -> dict[str, Any]:
-    out = []
-    for r in responses:
-        item: dict[str, Any] = {"id": r.id, "name": r.name, "response": r.response}
-        if r.scheduling is not None:
-            item["scheduling"] = r.scheduling
-        if r.will_continue is not None:
-            item["willContinue"] = r.will_continue
-        out.append(item)
-    return {"toolResponse": {"functionResponses": out}}
+    return {"toolResponse": {"functionResponses": [_function_response(r) for r in responses]}}
+
+
+def _function_response(r: FunctionResponse) -> dict[str, Any]:
+    item: dict[str, Any] = {"id": r.id, "name": r.name, "response": r.response}
+    if r.scheduling is not None:
+        item["scheduling"] = r.scheduling
+    if r.will_continue is not None:
+        item["willContinue"] = r.will_continue
+    if r.parts:
+        item["parts"] = [{"inlineData": _blob(p.data, p.mime_type)} for p in r.parts]
+    return item
 
 
 def encode(message: dict[str, Any]) -> str:
@@ -312,6 +389,9 @@ def _server_content(body: dict[str, Any]) -> list[ServerEvent]:
     heard = _opt_obj(body, "inputTranscription", where)
     if heard is not None:
         out.append(InputTranscription(*_transcription(heard, "inputTranscription")))
+    interim = _opt_obj(body, "interimInputTranscription", where)
+    if interim is not None:
+        out.append(InterimInputTranscription(*_transcription(interim, "interimInputTranscription")))
     turn = _opt_obj(body, "modelTurn", where)
     if turn is not None:
         for part in _opt(turn, "parts", list, "modelTurn") or []:
@@ -326,13 +406,22 @@ def _server_content(body: dict[str, Any]) -> list[ServerEvent]:
         out.append(Interrupted())
     if _opt(body, "generationComplete", bool, where):
         out.append(GenerationComplete())
+    if _opt(body, "waitingForInput", bool, where):
+        out.append(WaitingForInput())
     if _opt(body, "turnComplete", bool, where):
         out.append(TurnComplete(reason=_opt(body, "turnCompleteReason", str, where)))
+    status = _opt(body, "interactionStatus", str, where)
+    if status is not None:  # after turnComplete: it says whether that turnComplete ends the answer
+        out.append(InteractionStatus(status))
     return out
 
 
-def _transcription(body: dict[str, Any], where: str) -> tuple[str, bool]:
-    return _opt(body, "text", str, where) or "", bool(_opt(body, "finished", bool, where))
+def _transcription(body: dict[str, Any], where: str) -> tuple[str, bool, str | None]:
+    return (
+        _opt(body, "text", str, where) or "",
+        bool(_opt(body, "finished", bool, where)),
+        _opt(body, "languageCode", str, where),
+    )
 
 
 def _part(part: dict[str, Any]) -> list[ServerEvent]:
@@ -393,6 +482,17 @@ def _resumption_update(body: dict[str, Any]) -> list[ServerEvent]:
     ]
 
 
+def _voice_activity(body: dict[str, Any]) -> list[ServerEvent]:
+    where = "voiceActivity"
+    offset = keys.get(body, "audioOffset")
+    return [
+        VoiceActivity(
+            activity=_opt(body, "voiceActivityType", str, where) or "TYPE_UNSPECIFIED",
+            audio_offset_s=None if offset is None else _duration(offset, "voiceActivity.audioOffset"),
+        )
+    ]
+
+
 def _usage(body: dict[str, Any]) -> Usage:
     def count(key: str) -> int:
         value = keys.get(body, key)
@@ -402,6 +502,9 @@ def _usage(body: dict[str, Any]) -> Usage:
         prompt_tokens=count("promptTokenCount"),
         response_tokens=count("responseTokenCount"),
         total_tokens=count("totalTokenCount"),
+        thoughts_tokens=count("thoughtsTokenCount"),
+        cached_tokens=count("cachedContentTokenCount"),
+        tool_use_prompt_tokens=count("toolUsePromptTokenCount"),
         prompt_by_modality=_by_modality(keys.get(body, "promptTokensDetails"), "promptTokensDetails"),
         response_by_modality=_by_modality(keys.get(body, "responseTokensDetails"), "responseTokensDetails"),
     )
@@ -428,6 +531,7 @@ _TOP_LEVEL: dict[str, Callable[[dict[str, Any]], list[ServerEvent]]] = {
     "toolCallCancellation": _tool_call_cancellation,
     "goAway": _go_away,
     "sessionResumptionUpdate": _resumption_update,
+    "voiceActivity": _voice_activity,
 }
 
 # ---------------------------------------------------------------- typed reads
@@ -486,21 +590,21 @@ def _number(value: Any, where: str) -> float:
     return float(value)
 
 
-def _duration(value: Any) -> float:
+def _duration(value: Any, where: str = "goAway.timeLeft") -> float:
     """``"50s"``, ``"1.5s"``, ``{"seconds": 50, "nanos": 0}`` or a bare number -> seconds."""
     if isinstance(value, str):
         match = _DURATION_TEXT.fullmatch(value.strip())
         if match is None:
-            raise _Malformed("goAway.timeLeft must look like '50s'")
+            raise _Malformed(f"{where} must look like '50s'")
         return float(match.group(1))
     if isinstance(value, dict):
-        seconds = _number(keys.get(value, "seconds", 0), "timeLeft.seconds")
-        nanos = _number(keys.get(value, "nanos", 0), "timeLeft.nanos")
+        seconds = _number(keys.get(value, "seconds", 0), f"{where}.seconds")
+        nanos = _number(keys.get(value, "nanos", 0), f"{where}.nanos")
         total = seconds + nanos / 1e9
     else:
-        total = _number(value, "goAway.timeLeft")
+        total = _number(value, where)
     if total < 0:
-        raise _Malformed("goAway.timeLeft must not be negative")
+        raise _Malformed(f"{where} must not be negative")
     return total
 
 

@@ -18,7 +18,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 
 from rholive.audio.codec import AudioDecodeError, decode_pcm16, duration_s
-from rholive.live import Endpoint, SessionOptions, SetupConfig, SetupRejected
+from rholive.live import Endpoint, SessionClosed, SessionOptions, SetupConfig, SetupRejected
 from rholive.live.listing import live_model_names
 from rholive.live.refusal import is_model_refusal, model_refused
 from rholive.live.wire import ActivityDetection
@@ -370,11 +370,26 @@ class ChatHub:
         if name not in self.personas:
             await self._say(chat_id, texts.persona_unknown(name, sorted(self.personas)), job.message_id)
             return
-        # a system instruction is fixed for a session's life: a new persona starts a new conversation
-        await self._close_link(chat_id)
-        self.store.set_handle(chat_id, None)
+        old = self.personas.get(current) or self.personas[self.default_persona]
+        await self._switch_persona(chat_id, old, self.personas[name])
         self.store.set_persona(chat_id, name)
         await self._say(chat_id, texts.persona_set(name), job.message_id)
+
+    async def _switch_persona(self, chat_id: int, old: Persona, new: Persona) -> None:
+        """Keep the conversation: an open session gets the new instruction over contextUpdate; a closed one
+        resumes later with it in its setup. Only a new voice (speechConfig cannot change mid-session)
+        starts a new conversation."""
+        if new.voice != old.voice:
+            await self._close_link(chat_id)
+            self.store.set_handle(chat_id, None)
+            return
+        link = self._links.get(chat_id)
+        if link is None or not link.is_open:
+            return
+        try:
+            await link.change_instruction(new.instruction)
+        except SessionClosed:
+            await self._close_link(chat_id)  # the next message resumes, with the new persona's setup
 
 
 def _one_line(exc: BaseException) -> str:

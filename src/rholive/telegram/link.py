@@ -15,13 +15,13 @@ from dataclasses import dataclass
 
 from rholive.live import Endpoint, LiveSession, SessionOptions, SetupConfig
 from rholive.live.events import (
+    AnswerComplete,
     AudioChunk,
     Closed,
     Event,
     OutputTranscription,
     ResumptionUpdate,
     TextPart,
-    TurnComplete,
 )
 from rholive.telegram.replies import OUTPUT_RATE, Reply
 
@@ -36,7 +36,7 @@ class SessionFailed(Exception):
 @dataclass(slots=True)
 class Answer:
     reply: Reply
-    model_s: float  # from the end of our input to turnComplete: the model's (emulator's) own time
+    model_s: float  # from the end of our input to the answer's end: the model's (emulator's) own time
 
 
 class ChatLink:
@@ -88,6 +88,10 @@ class ChatLink:
         await session.activity_end()
         return await self._collect(timeout_s)
 
+    async def change_instruction(self, instruction: str) -> None:
+        """A new system instruction on the open session (contextUpdate): same conversation, no reconnect."""
+        await self._require().update_context(system_instruction=instruction)
+
     async def ask_text(self, text: str, timeout_s: float) -> Answer:
         await self._require().send_turn(text)
         return await self._collect(timeout_s)
@@ -123,7 +127,7 @@ class ChatLink:
                 spoken.append(event.text)
             elif isinstance(event, TextPart) and not event.thought:
                 written.append(event.text)
-            elif isinstance(event, TurnComplete):
+            elif isinstance(event, AnswerComplete):  # not TurnComplete: background reasoning goes on after it
                 transcript = "".join(spoken).strip() or "".join(written).strip()
                 return Answer(Reply(bytes(audio), transcript, rate), loop.time() - started)
 
