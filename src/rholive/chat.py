@@ -17,14 +17,15 @@ from rholive.textio import read_lines
 
 
 def setup_config(settings: Settings) -> SetupConfig:
-    audio = settings.modality == "audio"
+    """Always AUDIO with its transcript: every Live model today refuses TEXT, a model newer than our catalog
+    most likely too; ``settings.modality`` only says whether the answers are also played."""
     hints = transcription_options(settings)
     return SetupConfig(
         model=settings.model,
-        response_modality="AUDIO" if audio else "TEXT",
+        response_modality="AUDIO",
         system_instruction=settings.system_instruction,
         voice_name=settings.voice,
-        output_transcription=audio,
+        output_transcription=True,
         input_transcription_options=hints,
         output_transcription_options=hints,
     )

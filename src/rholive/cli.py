@@ -28,7 +28,8 @@ ApiKey = Annotated[
     typer.Option("--api-key", help="Gemini API key (default: $GEMINI_API_KEY).", show_default=False),
 ]
 Model = Annotated[
-    str | None, typer.Option("--model", help="Model name, e.g. models/gemini-live-2.5-flash-preview.")
+    str | None,
+    typer.Option("--model", help="Live model (default models/gemini-3.8-live; rholive models lists them)."),
 ]
 ApiVersion = Annotated[str | None, typer.Option("--api-version", help="v1, v1beta or v1alpha.")]
 CaFile = Annotated[Path | None, typer.Option("--ca-file", help="Trust this certificate (emulator --tls).")]
@@ -271,6 +272,10 @@ def emulator(
         list[str] | None, typer.Option("--api-key", help="Accepted API key (repeatable; none = any).")
     ] = None,
     brain: Annotated[str, typer.Option("--brain", help="echo or script:PATH.")] = "echo",
+    extra_models: Annotated[
+        list[str] | None,
+        typer.Option("--extra-model", help="Also serve this Live model, like the default (repeatable)."),
+    ] = None,
     connection_lifetime: Annotated[
         float | None, typer.Option("--connection-lifetime", help="Seconds before a connection is closed.")
     ] = None,
@@ -290,6 +295,7 @@ def emulator(
 ) -> None:
     """Run a local Live API server (WebSocket + REST on one port)."""
     from rholive.emulator import Emulator, EmulatorOptions
+    from rholive.live import models
 
     def build() -> Any:
         options = EmulatorOptions(
@@ -297,6 +303,7 @@ def emulator(
             port=port,
             tls=tls,
             api_keys=list(api_keys or []),
+            extra_models=[models.full_name(m) for m in extra_models or []],
             brain=brain,
             connection_lifetime_s=connection_lifetime,
             goaway_notice_s=goaway_notice,

@@ -60,15 +60,16 @@ async def test_audio_both_ways_through_the_bridge_with_barge_in(emulator: Emulat
     user = await connect_loopback(bot_ntg)
 
     seen: dict[str, asyncio.Event] = {"interrupted": asyncio.Event(), "turn2": asyncio.Event()}
-    turns = 0
+    completes_after_interrupt = 0
 
     def on_event(event: ev.Event) -> None:
-        nonlocal turns
+        nonlocal completes_after_interrupt
         if isinstance(event, ev.Interrupted):
             seen["interrupted"].set()
-        elif isinstance(event, ev.TurnComplete):
-            turns += 1
-            if seen["interrupted"].is_set():
+        elif isinstance(event, ev.TurnComplete) and seen["interrupted"].is_set():
+            # the first ends the interrupted reply (interrupted ... turnComplete); the second, the answer
+            completes_after_interrupt += 1
+            if completes_after_interrupt == 2:
                 seen["turn2"].set()
 
     config = SetupConfig(

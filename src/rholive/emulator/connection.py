@@ -25,7 +25,13 @@ from rholive.emulator.conversation import Conversation, Store
 from rholive.emulator.options import EmulatorOptions
 from rholive.emulator.replies import FollowUp, Produced, Replier, turn_tokens, usage_metadata
 from rholive.emulator.rules import POLICY, ContextUpdate, Rejection
-from rholive.emulator.session_config import SessionConfig, parse_setup, parse_tools, system_text
+from rholive.emulator.session_config import (
+    SessionConfig,
+    parse_setup,
+    parse_tools,
+    served_like_the_default,
+    system_text,
+)
 from rholive.emulator.turns import (
     Context,
     ContextChanged,
@@ -196,7 +202,7 @@ class Connection:
         token = self.credential.token
         if token is not None and isinstance(body, dict):
             body = apply_locked_setup(body, token)
-        config = parse_setup(body, self.version)
+        config = parse_setup(body, self.version, tuple(self.hub.options.extra_models))
         try:
             self.hub.auth.admit(self.credential, resuming=config.resumption_handle is not None)
         except Refused as refused:
@@ -280,8 +286,7 @@ class Connection:
         if update.instruction is not None:
             self.context.instruction = system_text(update.instruction)
         if update.tools is not None:
-            model = models.lookup(self.config.model)
-            assert model is not None  # setup admitted only catalog models
+            model = models.lookup(self.config.model) or served_like_the_default(self.config.model)
             self.context.tools = parse_tools(update.tools, model, "contextUpdate.tools.tools")
 
     def _interrupt(self, force: bool = False) -> None:

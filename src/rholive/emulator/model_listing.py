@@ -39,8 +39,16 @@ def _display_name(name: str) -> str:
     return name.removeprefix("models/").replace("-", " ").title()
 
 
-def listed_models() -> list[dict[str, Any]]:
+def listed_models(extra_models: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     """What the emulator lists, in order: the Live models in service, then the others."""
+    extra = [
+        {
+            "name": name,
+            "displayName": _display_name(name),
+            "supportedGenerationMethods": ["bidiGenerateContent"],
+        }
+        for name in extra_models
+    ]
     live = [
         {
             "name": entry.name,
@@ -51,7 +59,7 @@ def listed_models() -> list[dict[str, Any]]:
         }
         for entry in models.available()
     ]
-    return live + [dict(model) for model in _NOT_LIVE]
+    return live + extra + [dict(model) for model in _NOT_LIVE]
 
 
 def page(items: list[dict[str, Any]], page_size: str | None, page_token: str | None) -> dict[str, Any]:
@@ -90,6 +98,7 @@ def add_routes(
     auth: Auth,
     versions: tuple[str, ...],
     error: Callable[[int, str], web.Response],
+    extra_models: tuple[str, ...] = (),
 ) -> None:
     """Register both handlers on ``router``; ``error`` builds the service's JSON error body."""
 
@@ -102,7 +111,9 @@ def add_routes(
         try:
             checked(request)
             query = request.query
-            return web.json_response(page(listed_models(), query.get("pageSize"), query.get("pageToken")))
+            return web.json_response(
+                page(listed_models(extra_models), query.get("pageSize"), query.get("pageToken"))
+            )
         except Refused as refused:
             return error(refused.status, refused.reason)
 
@@ -112,7 +123,7 @@ def add_routes(
         except Refused as refused:
             return error(refused.status, refused.reason)
         name = f"models/{request.match_info['name']}"
-        for model in listed_models():
+        for model in listed_models(extra_models):
             if model["name"] == name:
                 return web.json_response(model)
         version = request.match_info["version"]

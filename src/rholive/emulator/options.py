@@ -21,6 +21,9 @@ class EmulatorOptions:
     cert_file: str | None = None
     key_file: str | None = None
     api_keys: list[str] = field(default_factory=list)  # empty: no key required (embedded mode)
+    # Live models served beyond the catalog (a release newer than the client's catalog): they behave like
+    # the default model and are listed by GET /{version}/models
+    extra_models: list[str] = field(default_factory=list)
     # "echo" | "script:PATH" (brains.load_brain makes one per conversation), or a Brain object (shared)
     brain: str | Brain = "echo"
 

@@ -106,7 +106,7 @@ class Emulator:
         app = web.Application(client_max_size=MAX_MESSAGE)
         app.router.add_get("/ws/{name}", self._websocket)
         app.router.add_post("/{version}/auth_tokens", self._auth_tokens)
-        model_listing.add_routes(app.router, self.auth, VERSIONS, _error)
+        model_listing.add_routes(app.router, self.auth, VERSIONS, _error, tuple(self.options.extra_models))
         # access_log=None: a request line can carry ?key= or ?access_token=, which must never be logged
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await self._runner.setup()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,10 +89,12 @@ def _object(obj: Any, name: str, where: str) -> dict[str, Any] | None:
     return value
 
 
-def _check_model(model: Any, version: str) -> LiveModel:
+def _check_model(model: Any, version: str, extra_models: tuple[str, ...] = ()) -> LiveModel:
     """The catalog decides: an unknown or shut-down model is "not found", like the service says it."""
     if not isinstance(model, str) or not model:
         raise Rejection(f"setup.model is required (e.g. {models.DEFAULT_MODEL})")
+    if model in extra_models:
+        return served_like_the_default(model)
     entry = models.lookup(model) if model.startswith("models/") else None
     if entry is None or not entry.available:
         raise Rejection(
@@ -99,6 +102,15 @@ def _check_model(model: Any, version: str) -> LiveModel:
             POLICY,
         )
     return entry
+
+
+def served_like_the_default(name: str) -> LiveModel:
+    """An extra model (EmulatorOptions.extra_models): the default model's behaviour under another name."""
+    default = models.lookup(models.DEFAULT_MODEL)
+    assert default is not None
+    return dataclasses.replace(
+        default, name=name, status="preview", prices=None, note="served beyond the catalog"
+    )
 
 
 def _modality(generation: dict[str, Any] | None, model: LiveModel) -> str:
@@ -222,7 +234,7 @@ def system_text(instruction: Any) -> str:
     )
 
 
-def parse_setup(setup: Any, version: str = "v1beta") -> SessionConfig:
+def parse_setup(setup: Any, version: str = "v1beta", extra_models: tuple[str, ...] = ()) -> SessionConfig:
     if not isinstance(setup, dict):
         raise Rejection("setup must be an object")
     for key in setup:
@@ -230,7 +242,7 @@ def parse_setup(setup: Any, version: str = "v1beta") -> SessionConfig:
             raise Rejection(
                 f"Invalid JSON payload received. Unknown name \"{key}\" at 'setup': Cannot find field."
             )
-    model = _check_model(keys.get(setup, "model"), version)
+    model = _check_model(keys.get(setup, "model"), version, extra_models)
     generation = _object(setup, "generationConfig", "setup")
     _check_proactivity(setup, model, version)
     _check_affective(generation, model, version)

@@ -20,6 +20,7 @@ from aiogram.exceptions import TelegramAPIError
 from rholive.audio.codec import AudioDecodeError, decode_pcm16, duration_s
 from rholive.live import Endpoint, SessionClosed, SessionOptions, SetupConfig, SetupRejected
 from rholive.live.listing import live_model_names
+from rholive.live.models import DEFAULT_MODEL
 from rholive.live.refusal import is_model_refusal, model_refused
 from rholive.live.wire import ActivityDetection
 from rholive.telegram import texts
@@ -43,7 +44,7 @@ class ChatOptions:
     max_note_s: float = 300.0  # longer voice notes are refused politely
     turn_timeout_s: float = 120.0  # a model answer must be complete within this
     chunk_ms: int = 250  # audio per realtimeInput message
-    model: str = "models/gemini-live-2.5-flash-preview"
+    model: str = DEFAULT_MODEL
     compression_trigger_tokens: int | None = 25600  # context compression lifts the 15 min session cap
     session_options: SessionOptions | None = None
 
