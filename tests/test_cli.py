@@ -119,3 +119,20 @@ def test_bad_config_file_is_one_line() -> None:
     result = run(["--config", "/nonexistent.toml", "chat"])
     assert result.returncode == 1
     assert result.stderr.strip() == "rholive: error: config file not found: /nonexistent.toml"
+
+
+def test_chat_waits_through_background_reasoning_of_the_extended_thinking_model(
+    emulator_process: EmulatorProcess,
+) -> None:
+    """That model ends a filler with turnComplete + IN_PROGRESS; the answer is over only at IDLE."""
+    flags = ["--base-url", emulator_process.url, "--api-key", "sekrit-key-123", "--json"]
+    result = run(
+        ["chat", *flags, "--model", "models/gemini-3.8-live-extended-thinking"], stdin="first\nsecond\n"
+    )
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    statuses = [e["status"] for e in events if e["event"] == "interaction_status"]
+    assert statuses == ["IN_PROGRESS", "IDLE", "IN_PROGRESS", "IDLE"]
+    answers = [e["text"] for e in events if e["event"] == "answer"]
+    assert len(answers) == 2 and '"first"' in answers[0] and '"second"' in answers[1]
+    assert not any(e["event"] == "interrupted" for e in events)  # "second" waited for the whole answer

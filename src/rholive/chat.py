@@ -66,7 +66,7 @@ class ChatPrinter:
             if piece is not None:
                 self._answer.append(piece)
             self._json(ev.event_to_dict(event))
-            if isinstance(event, ev.TurnComplete | ev.Interrupted):
+            if isinstance(event, ev.AnswerComplete | ev.Interrupted):
                 self._flush_answer()
             return
         match event:

@@ -429,7 +429,7 @@ class Copilot:
                 await self._answer_text(text, now)
             case ev.AudioChunk(data=data):
                 self._play((await self._reply_started(now)), data)
-            case ev.TurnComplete():
+            case ev.AnswerComplete():  # not TurnComplete: background reasoning goes on after it
                 self._finish_reply()
                 if self.speaker is not None:
                     self.speaker.end_of_reply()
