@@ -76,3 +76,41 @@ def test_a_misspelled_transcription_key_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"transcription\.langauges") as error:
         load_settings(toml)
     assert "\n" not in str(error.value)
+
+
+def test_the_model_table_gives_the_name_and_a_thinking_level_sent_only_where_the_model_takes_it(
+    tmp_path: Path,
+) -> None:
+    from rholive.chat import setup_config
+    from rholive.live import models, wire
+
+    toml = tmp_path / "rholive.toml"
+    toml.write_text('[model]\nname = "gemini-3.8-live-extended-thinking"\nthinking_level = "High"\n')
+    settings = load_settings(toml)
+    assert (settings.model, settings.thinking_level) == ("models/gemini-3.8-live-extended-thinking", "high")
+    setup = wire.setup(models.fit_setup(setup_config(settings)))["setup"]
+    assert setup["generationConfig"]["thinkingConfig"] == {"thinkingLevel": "high"}
+    assert (
+        setup["generationConfig"]["responseModalities"] == ["AUDIO"] and "outputAudioTranscription" in setup
+    )
+    on_38 = wire.setup(models.fit_setup(setup_config(load_settings(toml, model="gemini-3.8-live"))))["setup"]
+    assert "thinkingConfig" not in on_38["generationConfig"]  # 3.8 refuses any thinkingConfig
+
+
+def test_a_bad_model_table_or_level_is_one_line(tmp_path: Path) -> None:
+    toml = tmp_path / "rholive.toml"
+    toml.write_text('[model]\nname = "gemini-3.8-live"\nthinking = "high"\n')
+    with pytest.raises(ValueError, match=r"unknown key\(s\) in \[model\]: thinking"):
+        load_settings(toml)
+    with pytest.raises(ValueError, match="thinking_level must be one of minimal, low, medium, high"):
+        load_settings(thinking_level="extreme")
+
+
+def test_a_shut_down_model_from_the_environment_is_one_line_before_connecting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("RHOLIVE_MODEL", "gemini-2.0-flash-live-001")
+    with pytest.raises(ValueError) as refused:
+        load_settings()
+    line = str(refused.value)
+    assert "\n" not in line and "shut down on 2025-12-09" in line and "models/gemini-3.8-live" in line

@@ -25,6 +25,7 @@ def setup_config(settings: Settings) -> SetupConfig:
         response_modality="AUDIO",
         system_instruction=settings.system_instruction,
         voice_name=settings.voice,
+        thinking_level=settings.thinking_level,  # fit_setup drops it where the model has no levels
         output_transcription=True,
         input_transcription_options=hints,
         output_transcription_options=hints,
