@@ -67,7 +67,7 @@ def test_a_budget_needs_prices_and_the_prices_table_gives_them(tmp_path: Path) -
         assert result.stdout.count('"event": "user_turn"') == 1
         config.write_text("[prices]\nvideo_in = 1.0\n")
         result = run(["--config", str(config), "chat", "--base-url", emu.url, "--api-key", KEY], stdin="x\n")
-        assert result.returncode == 1 and "unknown key(s) in [prices]: video_in" in result.stderr
+        assert result.returncode == 2 and "unknown key(s) in [prices]: video_in" in result.stderr
     finally:
         emu.stop()
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from rholive.config import Settings, load_settings
+from rholive.config import ConfigError, Settings, load_settings
 
 app = typer.Typer(
     help="rholive: real-time assistants on the Gemini Live API, with a local Live API emulator.",
@@ -87,6 +87,11 @@ def _guard(work: Any) -> Any:
         raise typer.Exit(130) from None
     except typer.Exit:
         raise
+    except ConfigError as exc:  # a setting the user gave: fix the file or flag, then run again
+        if _state["debug"]:
+            raise
+        print(f"rholive: error: {_describe(exc)}", file=sys.stderr)
+        raise typer.Exit(2) from None
     except Exception as exc:
         if _state["debug"]:
             raise

@@ -6,7 +6,9 @@ Precedence, highest first: command-line flags, environment (``GEMINI_API_KEY``, 
 
 from __future__ import annotations
 
+import difflib
 import os
+import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -15,6 +17,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     field_validator,
@@ -54,7 +57,8 @@ class TranscriptionSettings(BaseModel):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="RHOLIVE_", extra="ignore", populate_by_name=True)
+    # extra="forbid": a misspelled key or table in the file is an error, never silently ignored
+    model_config = SettingsConfigDict(env_prefix="RHOLIVE_", extra="forbid", populate_by_name=True)
 
     api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("api_key", "GEMINI_API_KEY", "RHOLIVE_API_KEY")
@@ -66,6 +70,12 @@ class Settings(BaseSettings):
     # how answers reach the user: "text" shows the transcript, "audio" also speaks it (the wire modality
     # comes from the model: today's Live models all answer in AUDIO with an output transcription)
     modality: Literal["text", "audio"] = "text"
+
+    @field_validator("modality", mode="before")
+    @classmethod
+    def _modality_any_case(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
     ca_file: Path | None = None
     system_instruction: str | None = None
     persona: str | None = None  # the copilot's preset (rholive.copilot.personas); `--persona` overrides it
@@ -81,6 +91,15 @@ class Settings(BaseSettings):
     setup_timeout_s: float = 15.0
     ping_interval_s: float = 20.0
     ping_timeout_s: float = 60.0
+    _config_file: Path | None = PrivateAttr(default=None)  # the TOML file read, for error lines
+
+    def table_error(self, table: str, problem: Exception) -> ConfigError:
+        """A bad value inside a table (``[overlay]``, ``[segmenter]``) checked by its own module: one line
+        naming the file and the table."""
+        where = (
+            f"{self._config_file}: " if self._config_file is not None and self._config_file.is_file() else ""
+        )
+        return ConfigError(f"{where}[{table}]: {problem}")
 
     @model_validator(mode="before")
     @classmethod
@@ -171,24 +190,57 @@ class Settings(BaseSettings):
 _CONFIG_FILE_OVERRIDE: dict[str, Path] = {}
 
 
+class ConfigError(ValueError):
+    """A setting the user gave is wrong (unknown key, wrong type, bad TOML): one line, exit code 2."""
+
+
+def config_file_in_use(config_file: Path | None = None) -> Path:
+    return config_file or Path(os.environ.get("RHOLIVE_CONFIG") or default_config_file())
+
+
 def load_settings(config_file: Path | None = None, **flags: Any) -> Settings:
     """Settings with ``flags`` (command-line values; None means "not given") on top of env and TOML."""
     if config_file is not None and not config_file.is_file():
         raise FileNotFoundError(f"config file not found: {config_file}")
+    toml_file = config_file_in_use(config_file)
+    from_file = _read_toml(toml_file)  # a syntax error names the file here, not deep inside pydantic
     overrides = {key: value for key, value in flags.items() if value is not None}
     if config_file is not None:
         _CONFIG_FILE_OVERRIDE["path"] = config_file
     try:
-        return Settings(**overrides)
+        settings = Settings(**overrides)
+        settings._config_file = toml_file
+        return settings
     except ValidationError as exc:
-        raise ValueError(settings_error(exc)) from None
+        raise ConfigError(settings_error(exc, toml_file, from_file)) from None
     finally:
         _CONFIG_FILE_OVERRIDE.pop("path", None)
 
 
-def settings_error(exc: ValidationError) -> str:
-    """One line for the first bad setting: its name and what is wrong (pydantic's text is many lines)."""
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from None
+
+
+def settings_error(
+    exc: ValidationError, toml_file: Path | None = None, from_file: dict[str, Any] | None = None
+) -> str:
+    """One line for the first bad setting: where it came from, its name, what is wrong, the nearest valid key
+    for a misspelled one (pydantic's own text is many lines)."""
     error = exc.errors()[0]
     where = ".".join(str(part) for part in error["loc"]) or "settings"
+    top = str(error["loc"][0]) if error["loc"] else ""
+    origin = f"{toml_file}: " if toml_file is not None and from_file and top in from_file else ""
+    if error["type"] == "extra_forbidden":
+        nearest = difflib.get_close_matches(top, sorted(Settings.model_fields), n=1)
+        hint = f" (did you mean {nearest[0]!r}?)" if nearest else ""
+        return f"{origin}unknown setting {where!r}{hint}"
     message = str(error["msg"]).removeprefix("Value error, ")
-    return f"setting {where}: {message}"
+    return f"{origin}setting {where}: {message}"

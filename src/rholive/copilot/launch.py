@@ -237,11 +237,16 @@ def _preflight(settings: Settings, options: RunOptions) -> None:
     """A bad setting, or what the machine lacks (a display to capture, a sound server, a device), is one error
     line before any interface starts, not after a view has drawn itself."""
     _persona(options.persona, settings)
-    segmenter_config(settings.segmenter)
-    if not options.json_mode and not options.terminal:
-        from rholive.ui.overlay_settings import OverlaySettings
+    try:
+        segmenter_config(settings.segmenter)
+    except ValueError as exc:
+        raise settings.table_error("segmenter", exc) from None
+    from rholive.ui.overlay_settings import OverlaySettings
 
+    try:  # checked even for --terminal/--json: a typo there should not wait for the day the overlay runs
         OverlaySettings.from_mapping(settings.overlay).hotkeys.bindings()
+    except ValueError as exc:
+        raise settings.table_error("overlay", exc) from None
     if options.screen is not None and sys.platform.startswith("linux"):
         check_display()
     if options.mic is not None:
