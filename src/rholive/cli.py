@@ -391,6 +391,12 @@ def telegram(
         str,
         typer.Option("--speakers", help="Voice chat input: 'mix' all speakers or follow the 'active' one."),
     ] = "mix",
+    emulator: Annotated[
+        bool,
+        typer.Option(
+            "--emulator", help="Answer from the embedded emulator on purpose (no key, no --base-url)."
+        ),
+    ] = False,
 ) -> None:
     """A Telegram bot: voice notes in, spoken and written answers out; /join puts a userbot in a voice chat."""
     import os
@@ -410,6 +416,14 @@ def telegram(
         print(f"rholive: error: {e}", file=sys.stderr)
         raise typer.Exit(2) from None
     settings = _endpoint_settings(base_url, api_key, model, api_version, ca_file)
+    if settings.uses_embedded_emulator and not emulator:
+        # real Telegram users would get the echo emulator's answers: only on purpose
+        print(
+            "rholive: error: no GEMINI_API_KEY and no --base-url: the bot would answer Telegram users from the "
+            "local echo emulator; set GEMINI_API_KEY, or pass --emulator to do that on purpose",
+            file=sys.stderr,
+        )
+        raise typer.Exit(2)
     _guard(lambda: asyncio.run(run_bot(settings, token, api_url, list(allow or []), voicechat=voicechat)))
 
 

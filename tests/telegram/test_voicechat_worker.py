@@ -223,3 +223,16 @@ async def test_joins_asked_at_the_same_moment_are_set_up_one_at_a_time() -> None
     events = [json.loads(line) for line in out.getvalue().splitlines()]
     assert sorted(e.get("chat_id") or 0 for e in events if e["event"] == "error") == [G - 2, G - 1, G]
     assert probe["most"] == 1
+
+
+def test_the_cli_refuses_to_answer_telegram_users_from_the_emulator_unless_asked() -> None:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("GEMINI_API_KEY", "RHOLIVE_API_KEY", "RHOLIVE_BASE_URL")
+    }
+    env = {k: v for k, v in env.items() if not k.startswith("RHOLIVE_TG_")}
+    command = [sys.executable, "-m", "rholive.cli", "telegram", "--bot-token", "1:x"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "--emulator" in result.stderr and "GEMINI_API_KEY" in result.stderr

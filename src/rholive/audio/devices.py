@@ -163,8 +163,12 @@ def find_device(spec: str | int | None = None, label: Label = "me") -> AudioDevi
         same = [d for d in devices if d.label == label]
         if same:
             return same[0]
-        what = "microphone" if label == "me" else "loopback of the default output (system audio)"
-        raise AudioDeviceError(f"no {what} found; {_available(devices)}")
+        what, flag = (
+            ("microphone", "--no-mic")
+            if label == "me"
+            else ("loopback of the default output (system audio)", "--no-system")
+        )
+        raise AudioDeviceError(f"no {what} found (run with {flag} to go without it); {_available(devices)}")
     text = str(spec).strip()
     if isinstance(spec, int) or text.isdigit():
         index = int(text)
