@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -136,3 +137,19 @@ def test_chat_waits_through_background_reasoning_of_the_extended_thinking_model(
     answers = [e["text"] for e in events if e["event"] == "answer"]
     assert len(answers) == 2 and '"first"' in answers[0] and '"second"' in answers[1]
     assert not any(e["event"] == "interrupted" for e in events)  # "second" waited for the whole answer
+
+
+@pytest.mark.parametrize(
+    ("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 0)], ids=["ctrl-c", "sigterm"]
+)
+def test_the_emulator_exits_130_on_ctrl_c_and_0_on_sigterm(sig: signal.Signals, code: int) -> None:
+    emulator = EmulatorProcess()
+    emulator.proc.send_signal(sig)
+    assert emulator.proc.wait(timeout=30) == code
+
+
+def test_version_and_short_help() -> None:
+    version = run(["--version"])
+    assert version.returncode == 0 and version.stdout.startswith("rholive ")
+    short = run(["chat", "-h"])
+    assert short.returncode == 0 and "--model" in short.stdout

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from rholive import interrupts
 from rholive.config import ConfigError, Settings, load_settings
 
 app = typer.Typer(
@@ -17,6 +18,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 _state: dict[str, Any] = {"debug": False, "config": None}
 
@@ -45,8 +47,20 @@ Budget = Annotated[
 ]
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        from importlib.metadata import version
+
+        print(f"rholive {version('rholive')}")
+        raise typer.Exit(0)
+
+
 @app.callback()
 def main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", help="Print the version and exit.", callback=_print_version, is_eager=True),
+    ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
     config: Annotated[Path | None, typer.Option("--config", help="TOML settings file.")] = None,
 ) -> None:
@@ -265,7 +279,7 @@ def run(
         proactive_interval_s=proactive_interval,
         terminal=terminal,
     )
-    raise typer.Exit(_guard(lambda: launch.main(settings, options)))
+    raise typer.Exit(interrupts.exit_code(_guard(lambda: launch.main(settings, options))))
 
 
 @app.command()
@@ -323,16 +337,17 @@ def emulator(
 
     async def serve() -> None:
         async with build() as emu:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):  # before the first line: a script may signal at once
+                loop.add_signal_handler(sig, lambda s=sig: (interrupts.note(s), stop.set()))
             print(f"rholive emulator listening on {emu.url}", flush=True)
             if tls:
                 print(f"rholive emulator certificate: {emu.cert_path}", flush=True)
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, stop.set)
             await stop.wait()
 
     _guard(lambda: asyncio.run(serve()))
+    raise typer.Exit(interrupts.exit_code(0))
 
 
 @app.command()

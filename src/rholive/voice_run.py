@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TextIO
 
+from rholive import interrupts
 from rholive.audio.devices import Capture, capture
 from rholive.audio.echo_guard import GuardedMic
 from rholive.audio.playback import Speaker
@@ -269,7 +270,7 @@ async def run_voice(
         )
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, runner.stop.set)
+            loop.add_signal_handler(sig, lambda s=sig: (interrupts.note(s), runner.stop.set()))
         names = ", ".join(f"{cap.label}: {cap.name}" for cap in captures)
         print(f"rholive: listening ({names}); Ctrl-C to stop", file=sys.stderr, flush=True)
         async with open_endpoint(settings) as endpoint:

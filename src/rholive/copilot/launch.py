@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from rholive import interrupts
 from rholive.audio.devices import Capture, find_device
 from rholive.audio.playback import Speaker
 from rholive.audio.segmenter_settings import segmenter_config
@@ -111,7 +112,7 @@ async def _session(
         if signals:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, copilot.stop.set)
+                loop.add_signal_handler(sig, _stopper(sig, copilot.stop))
         heard = ", ".join(f"{cap.label}: {cap.name}" for cap in captures) or "no audio"
         seen = f"; screen: {_describe_screen(options.screen)}" if options.screen is not None else ""
         print(f"rholive: listening ({heard}){seen}; Ctrl-C to stop", file=sys.stderr, flush=True)
@@ -126,6 +127,14 @@ async def _session(
             await screen.aclose()
         if store is not None:
             store.close()
+
+
+def _stopper(signum: int, stop: asyncio.Event) -> Callable[[], None]:
+    def on_signal() -> None:
+        interrupts.note(signum)
+        stop.set()
+
+    return on_signal
 
 
 async def _until_stopped(copilot: Copilot, endpoint: Endpoint) -> int:

@@ -14,6 +14,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QApplication
 
+from rholive import interrupts
 from rholive.ui.overlay_hotkeys import GlobalHotkeys, HotkeysUnavailable
 from rholive.ui.overlay_settings import OverlaySettings
 from rholive.ui.overlay_view import OverlayView
@@ -143,7 +144,8 @@ def run_with_overlay(
     previous: dict[int, Any] = {}
     if threading.current_thread() is threading.main_thread():
 
-        def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        def on_signal(signum: int, _frame: FrameType | None) -> None:
+            interrupts.note(signum)
             window.close()
 
         for sig in (signal.SIGINT, signal.SIGTERM):
