@@ -18,13 +18,13 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from rholive.emulator import rules
+from rholive.emulator import rules, setup_checks
 from rholive.emulator.auth import Auth, Credential, Refused, apply_locked_setup
 from rholive.emulator.brains import Brain
 from rholive.emulator.conversation import Conversation, Store
 from rholive.emulator.options import EmulatorOptions
 from rholive.emulator.replies import FollowUp, Produced, Replier, turn_tokens, usage_metadata
-from rholive.emulator.rules import POLICY, ContextUpdate, Rejection
+from rholive.emulator.rules import INVALID_ARGUMENT, POLICY, ContextUpdate, Rejection
 from rholive.emulator.session_config import (
     SessionConfig,
     parse_setup,
@@ -166,6 +166,9 @@ class Connection:
                 await self._read_loop()
         except Rejection as rejection:
             await self.close(rejection.code, rejection.reason)
+        except Exception as exc:  # a message no check foresaw: refuse it rather than die with 1000
+            log.debug("unexpected error while handling a client message", exc_info=True)
+            await self.close(INVALID_ARGUMENT, f"Invalid client message: {type(exc).__name__}: {exc}")
         finally:
             self._cancel_work()
             if self.conversation is not None and self.conversation.live is self:
@@ -284,6 +287,7 @@ class Connection:
     def _update_context(self, update: ContextUpdate) -> None:
         assert self.config is not None
         if update.instruction is not None:
+            setup_checks.check_instruction(update.instruction, "contextUpdate.systemInstruction")
             self.context.instruction = system_text(update.instruction)
         if update.tools is not None:
             model = models.lookup(self.config.model) or served_like_the_default(self.config.model)
