@@ -68,6 +68,11 @@ class Store:
         self._cap = max(1, max_conversations)
         self._numbers = itertools.count(1)
 
+    @property
+    def handle_count(self) -> int:
+        """Handles that can still be looked up (each holds a copy of a conversation's state)."""
+        return len(self._snapshots)
+
     def new(self, brain: Brain, now: float) -> Conversation:
         self._forget_expired()
         conversation = Conversation(id=f"conv-{next(self._numbers)}", brain=brain, started_at=now)
