@@ -174,3 +174,15 @@ async def test_chaos_goaway_is_followed_by_1011() -> None:
     assert dig(next(m for m in client.received if "goAway" in m), "goAway", "timeLeft") == "1s"
     assert closed == (1011, "Deadline expired")
     assert emulator.injected == [(1, "goaway")]
+
+
+async def test_split_turn_complete_splits_the_answer_not_the_thinking_filler(connect, emulator) -> None:
+    emulator.options.split_turn_complete = True
+    async with connect() as client:
+        await client.setup(setup_message(model="models/gemini-3.8-live-extended-thinking"))
+        await client.send(text_turn(LONG))
+        filler = await client.until_key("serverContent", "turnComplete")
+        early = await client.until_key("serverContent", "turnComplete")
+        rest = await client.turn()
+    assert dig(filler[-1], "serverContent", "interactionStatus") == "IN_PROGRESS"
+    assert texts(early) + texts(rest) == ECHO and texts(early) and texts(rest)

@@ -160,12 +160,12 @@ class Replier:
     async def reply(self, turn: UserTurn, history: list[UserTurn]) -> Produced:
         """Stream the answer to ``turn`` up to generationComplete; the caller sends turnComplete."""
         produced = Produced()
-        self._mid_due = self._mid_answer is not None
         actions = self._ask(lambda: self._brain.respond(turn, history))
         if self._options.reply_delay_s > 0:
             await asyncio.sleep(self._options.reply_delay_s)
         if self._config.interaction_status:
             await self._think_aloud(produced)
+        self._mid_due = self._mid_answer is not None  # the answer's middle, not the thinking filler's
         await self._perform(actions, produced, 0)
         await self._send({"serverContent": {"generationComplete": True}})
         return produced
