@@ -309,6 +309,26 @@ def emulator(
         int | None, typer.Option("--close-after", help="...after N client messages.")
     ] = None,
     reply_delay: Annotated[float, typer.Option("--reply-delay", help="Fault: delay replies (s).")] = 0.0,
+    stall_after: Annotated[
+        int | None, typer.Option("--stall-after", help="Fault: no answer to turn N (once per conversation).")
+    ] = None,
+    refuse_resume: Annotated[
+        int | None, typer.Option("--refuse-resume", help="Fault: refuse a resume with 1007 or 1008.")
+    ] = None,
+    split_turn_complete: Annotated[
+        bool, typer.Option("--split-turn-complete", help="Fault: a turnComplete mid-sentence.")
+    ] = False,
+    drop_mid_answer: Annotated[
+        bool, typer.Option("--drop-mid-answer", help="Fault: drop TCP mid-answer (once per turn).")
+    ] = False,
+    unresumable_while_generating: Annotated[
+        bool,
+        typer.Option("--unresumable-while-generating", help="Fault: resumable:false updates mid-answer."),
+    ] = False,
+    chaos: Annotated[
+        float, typer.Option("--chaos", help="Fault: this share of connections gets one random failure.")
+    ] = 0.0,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of --chaos (same seed, same failures).")] = 0,
     audio_session_limit: Annotated[float, typer.Option("--audio-session-limit")] = 900.0,
     video_session_limit: Annotated[float, typer.Option("--video-session-limit")] = 120.0,
 ) -> None:
@@ -330,6 +350,13 @@ def emulator(
             close_code=close_code,
             close_after_messages=close_after,
             reply_delay_s=reply_delay,
+            stall_after=stall_after,
+            refuse_resume=refuse_resume,
+            split_turn_complete=split_turn_complete,
+            drop_mid_answer=drop_mid_answer,
+            unresumable_while_generating=unresumable_while_generating,
+            chaos_rate=chaos,
+            chaos_seed=seed,
             audio_session_limit_s=audio_session_limit,
             video_session_limit_s=video_session_limit,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 
 import pytest
@@ -141,6 +142,14 @@ async def test_rule_after_setup_closes_with_reason(connect, name, setup, message
     assert reason in got_reason
 
 
+HOLE = "__hole__"
+
+
+def raw(message: dict[str, Any], text: str) -> str:
+    """The message as JSON text with ``text`` (not JSON, or too deep to build as an object) in the hole."""
+    return json.dumps(message).replace(f'"{HOLE}"', text)
+
+
 SETUP_RULES: list[tuple[str, Any, int, str]] = [
     ("setup not first", text_turn("hi"), 1007, "first message must be setup (got clientContent)"),
     (
@@ -176,6 +185,127 @@ SETUP_RULES: list[tuple[str, Any, int, str]] = [
         1008,
         "handle not found",
     ),
+    # what an outside fuzzer found accepted, or crashing the handler
+    (
+        "NaN temperature",
+        raw(setup_message(generationConfig={"temperature": HOLE}), "NaN"),
+        1007,
+        "not valid JSON",
+    ),
+    (
+        "string temperature",
+        setup_message(generationConfig={"temperature": "0.5"}),
+        1007,
+        "temperature must be a number",
+    ),
+    ("temperature above 2", setup_message(generationConfig={"temperature": 2.5}), 1007, "out of range"),
+    ("topP above 1", setup_message(generationConfig={"topP": 1.5}), 1007, "topP': 1.5 is out of range"),
+    ("topK 0", setup_message(generationConfig={"topK": 0}), 1007, "topK': 0 is out of range"),
+    (
+        "negative maxOutputTokens",
+        setup_message(generationConfig={"maxOutputTokens": -5}),
+        1007,
+        "maxOutputTokens",
+    ),
+    ("two candidates", setup_message(generationConfig={"candidateCount": 2}), 1007, "candidateCount"),
+    (
+        "penalty as a list",
+        setup_message(generationConfig={"presencePenalty": [1]}),
+        1007,
+        "presencePenalty must be",
+    ),
+    (
+        "unknown generationConfig field",
+        setup_message(generationConfig={"temprature": 1}),
+        1007,
+        'Unknown name "temprature"',
+    ),
+    (
+        "voiceName a number",
+        setup_message(
+            generationConfig={"speechConfig": {"voiceConfig": {"prebuiltVoiceConfig": {"voiceName": 3}}}}
+        ),
+        1007,
+        "voiceName",
+    ),
+    (
+        "number as instruction text",
+        setup_message(systemInstruction={"parts": [{"text": 5}]}),
+        1007,
+        "systemInstruction.parts[0]",
+    ),
+    ("instruction a number", setup_message(systemInstruction=5), 1007, "must be a Content or a string"),
+    (
+        "list as start sensitivity",
+        setup_message(
+            realtimeInputConfig={"automaticActivityDetection": {"startOfSpeechSensitivity": ["HIGH"]}}
+        ),
+        1007,
+        "startOfSpeechSensitivity",
+    ),
+    (
+        "unknown end sensitivity",
+        setup_message(
+            realtimeInputConfig={
+                "automaticActivityDetection": {"endOfSpeechSensitivity": "END_SENSITIVITY_MAX"}
+            }
+        ),
+        1007,
+        "endOfSpeechSensitivity",
+    ),
+    (
+        "infinite silenceDurationMs",
+        raw(
+            setup_message(realtimeInputConfig={"automaticActivityDetection": {"silenceDurationMs": HOLE}}),
+            "1e999",
+        ),
+        1007,
+        "not valid JSON",
+    ),
+    (
+        "function name with a space",
+        setup_message(tools=[{"functionDeclarations": [{"name": "get time"}]}]),
+        1007,
+        "Invalid function name",
+    ),
+    (
+        "parameters a string",
+        setup_message(tools=[{"functionDeclarations": [{"name": "f", "parameters": "x"}]}]),
+        1007,
+        "parameters': must be an object",
+    ),
+    (
+        "googleSearch a list",
+        setup_message(tools=[{"googleSearch": []}]),
+        1007,
+        "googleSearch': must be an object",
+    ),
+    ("unknown tool kind", setup_message(tools=[{"googleSerch": {}}]), 1007, 'Unknown name "googleSerch"'),
+    (
+        "negative triggerTokens",
+        setup_message(contextWindowCompression={"triggerTokens": -1}),
+        1007,
+        "triggerTokens",
+    ),
+    (
+        "targetTokens a word",
+        setup_message(contextWindowCompression={"slidingWindow": {"targetTokens": "many"}}),
+        1007,
+        "targetTokens must be an integer",
+    ),
+    (
+        "transparent a string",
+        setup_message(sessionResumption={"transparent": "yes"}),
+        1007,
+        "transparent must be a boolean",
+    ),
+    (
+        "deep nesting",
+        raw(setup_message(labels=HOLE), "[" * 200 + "]" * 200),
+        1007,
+        "nesting deeper than 100",
+    ),
+    ("very deep nesting", '{"setup": %s}' % ("[" * 100000 + "]" * 100000), 1007, "nesting deeper than 100"),
 ]
 
 

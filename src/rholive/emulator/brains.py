@@ -2,7 +2,9 @@
 
 A brain gets the closed `UserTurn` (plus the turns before it) and returns actions: `Say(text)` to speak or
 print, `CallTool(name, args)` to emit a toolCall and wait for its response (then `after_tool` is asked
-what to say). `Say("<nothing>")` is the model choosing to stay silent.
+what to say). `Say("<nothing>")` is a persona's spoken "nothing to add" marker; `Silent()` (or `Say("")`)
+is the model choosing not to speak at all: the turn ends with a bare `turnComplete`, like proactive audio
+deciding to stay quiet.
 
 ``load_brain("echo")`` (default) states what it received, deterministically:
 
@@ -11,6 +13,7 @@ what to say). `Say("<nothing>")` is the model choosing to stay silent.
 - video:  ``I saw 3 video frames (45.2 KB).``            (1 frame → "1 video frame"; KB = 1000 bytes)
 - mixed:  the sentences above joined by one space, in that order (text, audio, video)
 - empty:  ``I received an empty turn: no text, audio or video.``
+- the text exactly ``(silence)``: no answer at all (``Silent()``: a bare ``turnComplete``)
 - after a tool: ``Tool get_time returned {"time": "12:00"}.``  (the response as compact JSON)
 - with turns given as history (clientContent context, seeded history), one more sentence after the above:
   `` I know 3 earlier turns of this conversation.``
@@ -27,7 +30,8 @@ conditions (all must hold; none means "always") and an answer::
       call: {name: get_time, args: {}}
       then: "The time is {response.time}."   # said after the tool's response
 
-Answers: ``say: "..."``, ``nothing: true`` (→ ``Say("<nothing>")``), ``echo: true`` (the echo wording),
+Answers: ``say: "..."``, ``nothing: true`` (→ ``Say("<nothing>")``), ``silent: true`` or ``say: ""`` (no
+answer: a bare ``turnComplete``), ``echo: true`` (the echo wording),
 ``call: {name, args}`` with optional ``then``, or ``actions: [<answer>, ...]`` for several in order.
 The first matching rule wins; a rule with ``default: true`` (or the top-level ``default``) answers when none
 matches, else the echo wording. Templates in ``say``/``then`` may use ``{turn.text}``, ``{turn.number}``,
@@ -49,6 +53,7 @@ from typing import Any, Protocol
 import yaml
 
 NOTHING = "<nothing>"
+SILENCE_REQUEST = "(silence)"  # the echo brain's cue to answer nothing
 
 
 @dataclass
@@ -78,7 +83,12 @@ class CallTool:
     args: dict = field(default_factory=dict)
 
 
-Action = Say | CallTool
+@dataclass
+class Silent:
+    """The model chooses not to answer: no content, only the turn's end."""
+
+
+Action = Say | CallTool | Silent
 
 
 class Brain(Protocol):
@@ -118,6 +128,8 @@ class EchoBrain:
     """States what it received (see the module docstring for the exact wording)."""
 
     def respond(self, turn: UserTurn, history: list[UserTurn]) -> list[Action]:
+        if turn.text == SILENCE_REQUEST:
+            return [Silent()]
         return [Say(echo_wording(turn) + history_wording(history))]
 
     def after_tool(self, name: str, args: dict, response: dict) -> list[Action]:
@@ -171,14 +183,14 @@ def _turn_context(turn: UserTurn, match: re.Match[str] | None) -> dict[str, Any]
 # -- script rules
 
 _CONDITIONS = {"text", "regex", "audio_min_s", "audio_max_s", "video", "turn", "default"}
-_ANSWERS = {"say", "nothing", "echo", "call", "then", "actions"}
+_ANSWERS = {"say", "nothing", "silent", "echo", "call", "then", "actions"}
 
 
 @dataclass
 class _Step:
     """One answer: say a template, stay silent, echo, or call a tool (then say `then`)."""
 
-    kind: str  # "say" | "nothing" | "echo" | "call"
+    kind: str  # "say" | "nothing" | "silent" | "echo" | "call"
     text: str = ""
     name: str = ""
     args: dict = field(default_factory=dict)
@@ -245,10 +257,12 @@ def _parse_steps(raw: Any, where: str = "") -> list[_Step]:
                 raise _RuleError(f"action {i}: unknown key(s) {sorted(unknown)}")
             steps += _parse_steps(item, f" (action {i})")
         return steps
-    given = [k for k in ("say", "nothing", "echo", "call") if k in raw]
+    given = [k for k in ("say", "nothing", "silent", "echo", "call") if k in raw]
     if len(given) != 1:
         what = "no answer" if not given else f"several answers {given}"
-        raise _RuleError(f"has {what}{where}: give exactly one of say, nothing, echo, call (or actions)")
+        raise _RuleError(
+            f"has {what}{where}: give exactly one of say, nothing, silent, echo, call (or actions)"
+        )
     kind = given[0]
     if "then" in raw and kind != "call":
         raise _RuleError(f"'then'{where} only goes with 'call'")
@@ -256,7 +270,7 @@ def _parse_steps(raw: Any, where: str = "") -> list[_Step]:
         if not isinstance(raw["say"], str):
             raise _RuleError(f"'say'{where} must be a string")
         return [_Step("say", text=raw["say"])]
-    if kind in ("nothing", "echo"):
+    if kind in ("nothing", "silent", "echo"):
         if raw[kind] is not True:
             raise _RuleError(f"'{kind}'{where} must be true")
         return [_Step(kind)]
@@ -381,7 +395,10 @@ class ScriptBrain:
         actions: list[Action] = []
         for step in chosen.steps:
             if step.kind == "say":
-                actions.append(Say(render(step.text, context)))
+                text = render(step.text, context)
+                actions.append(Say(text) if text else Silent())
+            elif step.kind == "silent":
+                actions.append(Silent())
             elif step.kind == "nothing":
                 actions.append(Say(NOTHING))
             elif step.kind == "echo":

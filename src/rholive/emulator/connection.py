@@ -10,21 +10,23 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import itertools
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from rholive.emulator import rules
+from rholive.emulator import rules, setup_checks
 from rholive.emulator.auth import Auth, Credential, Refused, apply_locked_setup
 from rholive.emulator.brains import Brain
 from rholive.emulator.conversation import Conversation, Store
+from rholive.emulator.faults import CHAOS_GOAWAY_S, COUNTED, RESUME_REFUSALS, Chaos, ChaosDraws
 from rholive.emulator.options import EmulatorOptions
 from rholive.emulator.replies import FollowUp, Produced, Replier, turn_tokens, usage_metadata
-from rholive.emulator.rules import POLICY, ContextUpdate, Rejection
+from rholive.emulator.rules import INVALID_ARGUMENT, POLICY, ContextUpdate, Rejection
 from rholive.emulator.session_config import (
     SessionConfig,
     parse_setup,
@@ -57,6 +59,8 @@ class Hub:
     store: Store
     make_brain: Callable[[], Brain]
     fired: set[str] = field(default_factory=set)  # faults that already fired (faults_once)
+    chaos: ChaosDraws = field(default_factory=lambda: ChaosDraws(0.0, 0))
+    numbers: Iterator[int] = field(default_factory=lambda: itertools.count(1))  # connections, from 1
 
 
 def duration(seconds: float) -> str:
@@ -82,6 +86,9 @@ class Connection:
         self.request = request
         self.version = version
         self.credential: Credential | Refused = credential
+        self.number = next(hub.numbers)
+        self._chaos: Chaos | None = None  # the failure drawn for this connection (--chaos)
+        self._stalled = False  # a stalled connection answers nothing more
         self.index = -1  # index of the last consumed client message (setup is 0)
         self.conversation: Conversation | None = None
         self.config: SessionConfig | None = None
@@ -166,10 +173,14 @@ class Connection:
                 await self._read_loop()
         except Rejection as rejection:
             await self.close(rejection.code, rejection.reason)
+        except Exception as exc:  # a message no check foresaw: refuse it rather than die with 1000
+            log.debug("unexpected error while handling a client message", exc_info=True)
+            await self.close(INVALID_ARGUMENT, f"Invalid client message: {type(exc).__name__}: {exc}")
         finally:
             self._cancel_work()
             if self.conversation is not None and self.conversation.live is self:
                 self.conversation.live = None
+                self.hub.store.touch(self.conversation)
             for task in self._tasks:
                 task.cancel()
             if self._close_task is not None:
@@ -208,6 +219,11 @@ class Connection:
         except Refused as refused:
             await self.close(POLICY, refused.reason)
             return False
+        self._chaos = self.hub.chaos.draw(self.number, resuming=bool(config.resumption_handle))
+        refusal = self._resume_refusal(config)
+        if refusal is not None:
+            await self.close(refusal, RESUME_REFUSALS[refusal])
+            return False
         loop = asyncio.get_running_loop()
         if config.resumption_handle:
             conversation = self.hub.store.resume(config.resumption_handle)
@@ -223,7 +239,13 @@ class Connection:
         self.taker = TurnTaker(config, conversation.state, self.context)
         self._configure_vad()
         self.replier = Replier(
-            self.send, config, self.hub.options, conversation.brain, self.context, conversation.tool_results
+            self.send,
+            config,
+            self.hub.options,
+            conversation.brain,
+            self.context,
+            conversation.tool_results,
+            mid_answer=self._mid_answer,
         )
         self.post({"setupComplete": {}})
         self._resumption_update()
@@ -284,6 +306,7 @@ class Connection:
     def _update_context(self, update: ContextUpdate) -> None:
         assert self.config is not None
         if update.instruction is not None:
+            setup_checks.check_instruction(update.instruction, "contextUpdate.systemInstruction")
             self.context.instruction = system_text(update.instruction)
         if update.tools is not None:
             model = models.lookup(self.config.model) or served_like_the_default(self.config.model)
@@ -328,7 +351,7 @@ class Connection:
         return (self._reply is not None and not self._reply.done()) or self.replier.running_tools
 
     def _maybe_reply(self) -> None:
-        if self._closing or (self._reply is not None and not self._reply.done()):
+        if self._closing or self._stalled or (self._reply is not None and not self._reply.done()):
             return
         assert self.conversation is not None
         if self._follow_ups:  # a tool result waited for the answer before it to end
@@ -336,6 +359,9 @@ class Connection:
             self._reply = asyncio.create_task(self._speak_follow_up(self._follow_ups.popleft()))
             return
         turn = self.conversation.state.unanswered()
+        if turn is not None and self._stalls(turn):
+            self._stalled = True  # the socket stays open and pings are answered: only a watchdog helps
+            return
         if turn is not None:
             self._reply_turn = turn
             self._reply = asyncio.create_task(self._answer(turn))
@@ -398,6 +424,9 @@ class Connection:
     async def _lifetime(self, lifetime: float) -> None:
         notice = min(max(self.hub.options.goaway_notice_s, 0.0), lifetime)
         await asyncio.sleep(lifetime - notice)
+        await self._go_away(notice)
+
+    async def _go_away(self, notice: float) -> None:
         self.post({"goAway": {"timeLeft": duration(notice)}})
         await asyncio.sleep(notice)
         await self.close(1011, "Deadline expired")
@@ -435,7 +464,74 @@ class Connection:
         if options.close_code is not None and options.close_after_messages == count and self._arm("close"):
             await self.close(options.close_code, f"Emulator fault: closing after {count} client messages")
             return False
+        chaos = self._chaos
+        if chaos is None or chaos.kind not in COUNTED or chaos.at_message != count:
+            return True
+        return await self._counted_chaos(chaos.kind)
+
+    async def _counted_chaos(self, kind: str) -> bool:
+        self._chaos = None
+        if kind == "drop":
+            self.abort()
+            return False
+        if kind == "close_1011":
+            await self.close(1011, "Internal error encountered.")
+            return False
+        self._tasks.append(asyncio.create_task(self._go_away(CHAOS_GOAWAY_S)))  # goaway
         return True
+
+    def _chaos_now(self, kind: str) -> bool:
+        """True once, when the failure drawn for this connection is ``kind``."""
+        if self._chaos is None or self._chaos.kind != kind:
+            return False
+        self._chaos = None
+        return True
+
+    def _first_time(self, fault: str, turn_number: int) -> bool:
+        """A fault hits a turn of a conversation once: the resumed connection gets the answer."""
+        assert self.conversation is not None
+        key = (fault, turn_number)
+        if key in self.conversation.faulted:
+            return False
+        self.conversation.faulted.add(key)
+        return True
+
+    def _resume_refusal(self, config: SessionConfig) -> int | None:
+        """The close code a resuming setup is refused with (--refuse-resume, chaos), or None."""
+        if not config.resumption_handle:
+            return None
+        if self._chaos is not None and self._chaos.kind == "refuse_resume":
+            return self._chaos.code
+        refuse = self.hub.options.refuse_resume
+        return refuse if refuse is not None and self._arm("refuse_resume") else None
+
+    def _stalls(self, turn: Any) -> bool:
+        chosen = self._chaos_now("stall") or self.hub.options.stall_after == turn.number
+        return chosen and self._first_time("stall", turn.number)
+
+    async def _mid_answer(self) -> None:
+        """Failures in the middle of an answer to a user turn (not of a tool follow-up)."""
+        turn, options = self._reply_turn, self.hub.options
+        if turn is None:
+            return
+        if options.unresumable_while_generating or self._chaos_now("unresumable"):
+            self._unresumable_update()
+        if options.split_turn_complete or self._chaos_now("split_turn_complete"):
+            await self.send({"serverContent": {"turnComplete": True}})  # the rest of the sentence follows
+        dropping = options.drop_mid_answer or self._chaos_now("drop_mid_answer")
+        if dropping and self._first_time("drop_mid_answer", turn.number):
+            self.abort()
+            raise ConnectionError("dropped in the middle of the answer (fault)")
+
+    def _unresumable_update(self) -> None:
+        """What the service says while it generates: not resumable now, and no handle to resume."""
+        assert self.config is not None
+        if not self.config.resumption:
+            return
+        update: dict[str, Any] = {"resumable": False}
+        if self.config.transparent:
+            update["lastConsumedClientMessageIndex"] = str(self.index)
+        self.post({"sessionResumptionUpdate": update})
 
     def _arm(self, fault: str) -> bool:
         if not self.hub.options.faults_once:

@@ -41,6 +41,20 @@ class EmulatorOptions:
     faults_once: bool = True  # each fault fires on one connection only (a resumed session then survives)
     reply_delay_s: float = 0.0  # delay before the first part of every reply
 
+    # the service's failures, to test a client against (README "Emulator fault flags")
+    stall_after: int | None = None  # turn N of each conversation gets no answer, once (a resume gets it)
+    refuse_resume: int | None = None  # 1007 | 1008: resuming setups are refused (faults_once: the first)
+    split_turn_complete: bool = False  # every answer: a turnComplete mid-sentence, the rest after it
+    drop_mid_answer: bool = False  # abort TCP mid-answer, once per turn of a conversation
+    unresumable_while_generating: bool = False  # sessionResumptionUpdate {resumable: false} mid-answer
+    chaos_rate: float = 0.0  # share of connections that get one failure drawn from all of the above
+    chaos_seed: int = 0  # seeds the draws: the same seed and clients give the same failures
+
+    # resumption handles are valid this long (the service: ~2 h); idle conversations are forgotten with
+    # them, and beyond max_conversations the longest idle ones are forgotten first (bounded memory)
+    handle_lifetime_s: float = 7200.0
+    max_conversations: int = 1000
+
     # server VAD (automatic activity detection) defaults, used when the setup does not say
     silence_duration_ms: int = 800
     prefix_padding_ms: int = 20

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rholive.emulator import speech
-from rholive.emulator.brains import Action, Brain, CallTool, Say, UserTurn
+from rholive.emulator.brains import Action, Brain, CallTool, Say, Silent, UserTurn
 from rholive.emulator.options import EmulatorOptions
 from rholive.emulator.rules import FunctionResult, Rejection
 from rholive.emulator.session_config import SessionConfig
@@ -37,6 +37,7 @@ TOOL_FILLER = "I'm looking into it."  # said while NON_BLOCKING tools run, befor
 THINKING_FILLER = "Let me think."  # the extended-thinking model's spoken filler
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
+Hook = Callable[[], Awaitable[None]]
 
 
 def split_parts(text: str, words_per_part: int) -> list[str]:
@@ -99,8 +100,11 @@ class Replier:
         brain: Brain,
         context: Context | None = None,
         taken: list[FunctionResult] | None = None,
+        mid_answer: Hook | None = None,
     ) -> None:
         self._send = send
+        self._mid_answer = mid_answer  # awaited once, in the middle of an answer's first sentence
+        self._mid_due = False
         self._config = config
         self._options = options
         self._brain = brain
@@ -161,6 +165,7 @@ class Replier:
             await asyncio.sleep(self._options.reply_delay_s)
         if self._config.interaction_status:
             await self._think_aloud(produced)
+        self._mid_due = self._mid_answer is not None  # the answer's middle, not the thinking filler's
         await self._perform(actions, produced, 0)
         await self._send({"serverContent": {"generationComplete": True}})
         return produced
@@ -194,6 +199,9 @@ class Replier:
         index = 0
         while index < len(actions):
             action = actions[index]
+            if isinstance(action, Silent) or (isinstance(action, Say) and not action.text):
+                index += 1  # the model chose not to speak: no content at all
+                continue
             if isinstance(action, Say):
                 await self._say(action.text, produced)
                 index += 1
@@ -233,13 +241,16 @@ class Replier:
 
     async def _say(self, text: str, produced: Produced) -> None:
         parts = split_parts(text, self._options.words_per_part)
+        middle = max(len(parts) // 2, 1) - 1  # the part after which the answer is "in the middle"
         produced.text_chars += len(text)
         if self._config.modality == "TEXT":
-            for part in parts:
+            for i, part in enumerate(parts):
                 await self._send(
                     {"serverContent": {"modelTurn": {"role": "model", "parts": [{"text": part}]}}}
                 )
                 await asyncio.sleep(0)  # let an interruption in between parts
+                if i == middle:
+                    await self._in_the_middle()
             return
         pcm = await asyncio.to_thread(speech.synthesize, text, OUTPUT_RATE)
         produced.audio_seconds += len(pcm) / 2 / OUTPUT_RATE
@@ -255,3 +266,10 @@ class Replier:
                     {"serverContent": {"modelTurn": {"role": "model", "parts": [{"inlineData": blob}]}}}
                 )
                 await asyncio.sleep(0)
+            if i == middle:
+                await self._in_the_middle()
+
+    async def _in_the_middle(self) -> None:
+        if self._mid_due and self._mid_answer is not None:
+            self._mid_due = False
+            await self._mid_answer()

@@ -8,6 +8,7 @@ base64 alphabets are accepted, like the service. No I/O here: the connection lay
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -124,15 +125,48 @@ SCHEDULING = ("SCHEDULING_UNSPECIFIED", "SILENT", "WHEN_IDLE", "INTERRUPT")
 REALTIME_FIELDS = ("audio", "video", "text", "activityStart", "activityEnd", "audioStreamEnd", "mediaChunks")
 
 
+MAX_DEPTH = 100  # protobuf's JSON parser refuses deeper nesting; so does the service
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):  # 1e999 would become inf
+        raise ValueError(f"{text} is out of range")
+    return number
+
+
 def decode_frame(data: str | bytes) -> dict[str, Any]:
     """JSON text (or UTF-8 JSON in a binary frame) -> the message object."""
     try:
-        message = json.loads(data)
+        message = json.loads(
+            data, parse_constant=_no_constant, parse_float=_finite_float
+        )  # NaN and Infinity are not JSON
+    except RecursionError:
+        raise Rejection(f"Invalid JSON payload received: nesting deeper than {MAX_DEPTH} levels") from None
     except (ValueError, UnicodeDecodeError):
         raise Rejection("Invalid JSON payload received: the message is not valid JSON") from None
     if not isinstance(message, dict):
         raise Rejection("Invalid JSON payload received: a client message must be a JSON object")
+    if _depth(message) > MAX_DEPTH:
+        raise Rejection(f"Invalid JSON payload received: nesting deeper than {MAX_DEPTH} levels")
     return message
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of decoded JSON, without recursion (the input is what is being guarded against)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth > MAX_DEPTH:
+            break
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return deepest
 
 
 def split_message(message: dict[str, Any]) -> tuple[str, Any]:

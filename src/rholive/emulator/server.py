@@ -20,7 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
-from rholive.emulator import brains, model_listing, tls
+from rholive.emulator import brains, faults, model_listing, tls
 from rholive.emulator.auth import Auth, Refused
 from rholive.emulator.connection import Connection, Hub
 from rholive.emulator.conversation import Conversation, Store
@@ -49,7 +49,7 @@ class Emulator:
     def __init__(self, options: EmulatorOptions | None = None, **overrides: Any) -> None:
         options = options or EmulatorOptions()
         self.options = dataclasses.replace(options, **overrides) if overrides else options
-        self.store = Store()
+        self.store = Store(self.options.clock, self.options.handle_lifetime_s, self.options.max_conversations)
         self.auth = Auth(self.options.api_keys, self.options.clock)
         self.cert_path: Path | None = None
         self.key_path: Path | None = None
@@ -57,7 +57,10 @@ class Emulator:
         self._runner: web.AppRunner | None = None
         self._tempdir: tempfile.TemporaryDirectory[str] | None = None
         self._connections: set[Connection] = set()
-        self._hub = Hub(self.options, self.auth, self.store, self._make_brain)
+        opts = self.options
+        faults.check_options(opts.refuse_resume, opts.chaos_rate, opts.stall_after)
+        chaos = faults.ChaosDraws(opts.chaos_rate, opts.chaos_seed)
+        self._hub = Hub(opts, self.auth, self.store, self._make_brain, chaos=chaos)
 
     # ------------------------------------------------------------------ public view
 
@@ -83,6 +86,11 @@ class Emulator:
     @property
     def conversations(self) -> list[Conversation]:
         return self.store.conversations
+
+    @property
+    def injected(self) -> list[tuple[int, str]]:
+        """The failures ``chaos_rate`` drew: (connection number, kind), in the order drawn."""
+        return self._hub.chaos.injected
 
     def _make_brain(self) -> brains.Brain:
         spec = self.options.brain

@@ -6,6 +6,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from rholive.emulator import setup_checks
 from rholive.emulator.rules import POLICY, Rejection
 from rholive.live import keys, models
 from rholive.live.models import LiveModel
@@ -39,6 +40,7 @@ TURN_COVERAGE = (
     "TURN_INCLUDES_ALL_INPUT",
     "TURN_INCLUDES_AUDIO_ACTIVITY_AND_ALL_VIDEO",
 )
+REALTIME_CONFIG_FIELDS = ("automaticActivityDetection", "activityHandling", "turnCoverage")
 BEHAVIORS = ("UNSPECIFIED", "BLOCKING", "NON_BLOCKING")
 OPT_IN_VERSION = "v1alpha"  # proactive audio and affective dialog, where they are opt-in
 
@@ -189,8 +191,7 @@ def parse_tools(tools: Any, model: LiveModel, where: str = "setup.tools") -> dic
         raise Rejection(f"{where} must be a list of tools")
     functions: dict[str, bool] = {}
     for i, tool in enumerate(tools):
-        if not isinstance(tool, dict):
-            raise Rejection(f"{where}[{i}] must be an object")
+        setup_checks.check_tool(tool, f"{where}[{i}]")
         declarations = keys.get(tool, "functionDeclarations", [])
         if not isinstance(declarations, list):
             raise Rejection(f"{where}[{i}].functionDeclarations must be a list")
@@ -247,8 +248,17 @@ def parse_setup(setup: Any, version: str = "v1beta", extra_models: tuple[str, ..
     _check_proactivity(setup, model, version)
     _check_affective(generation, model, version)
     _check_thinking(generation, model)
+    if generation is not None:
+        setup_checks.check_generation(generation)
+    setup_checks.check_instruction(keys.get(setup, "systemInstruction"), "setup.systemInstruction")
     realtime = _object(setup, "realtimeInputConfig", "setup") or {}
+    for key in realtime:
+        if keys.canonical(key) not in REALTIME_CONFIG_FIELDS:
+            raise Rejection(
+                f"Invalid JSON payload received. Unknown name \"{key}\" at 'setup.realtime_input_config'."
+            )
     detection = _object(realtime, "automaticActivityDetection", "realtimeInputConfig") or {}
+    setup_checks.check_detection(detection)
     handling = keys.get(realtime, "activityHandling") or "ACTIVITY_HANDLING_UNSPECIFIED"
     if handling not in ACTIVITY_HANDLING:
         raise Rejection(f"Invalid value for realtimeInputConfig.activityHandling: {handling!r}")
@@ -264,6 +274,11 @@ def parse_setup(setup: Any, version: str = "v1beta", extra_models: tuple[str, ..
     handle = keys.get(resumption, "handle")
     if handle is not None and not isinstance(handle, str):
         raise Rejection("sessionResumption.handle must be a string")
+    if not isinstance(keys.get(resumption, "transparent", False), bool):
+        raise Rejection("sessionResumption.transparent must be a boolean")
+    compression = _object(setup, "contextWindowCompression", "setup")
+    if compression is not None:
+        setup_checks.check_compression(compression)
     resolution = keys.get(generation, "mediaResolution")
     return SessionConfig(
         model=model.name,
@@ -279,7 +294,7 @@ def parse_setup(setup: Any, version: str = "v1beta", extra_models: tuple[str, ..
         resumption=resumption is not None,
         resumption_handle=handle or None,
         transparent=bool(keys.get(resumption, "transparent", False)),
-        compression=_object(setup, "contextWindowCompression", "setup") is not None,
+        compression=compression is not None,
         low_media_resolution=resolution == "MEDIA_RESOLUTION_LOW",
         system_instruction=system_text(keys.get(setup, "systemInstruction")),
         all_video=coverage != "TURN_INCLUDES_ONLY_ACTIVITY",
