@@ -372,6 +372,8 @@ def emulator(
             if tls:
                 print(f"rholive emulator certificate: {emu.cert_path}", flush=True)
             await stop.wait()
+            for connection, kind in emu.injected:  # what --chaos did, for whoever drove a client through it
+                print(f"rholive emulator: chaos: {kind} on connection {connection}", file=sys.stderr)
 
     _guard(lambda: asyncio.run(serve()))
     raise typer.Exit(interrupts.exit_code(0))
