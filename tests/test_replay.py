@@ -125,3 +125,37 @@ def test_a_tiny_budget_ends_the_replay_after_the_turn_that_crossed_it(two_turns:
     # is not asserted here (`rholive chat` tests that no later line is sent); the clean end with exit 3 is
     assert kinds.count("cost") >= 1 and kinds[-1] == "closed"
     assert "rholive: budget of $1e-05 reached (estimated $" in result.stderr
+
+
+def write_wav(path: Path, rate: int, samples: bytes) -> Path:
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(samples)
+    return path
+
+
+def test_a_wav_whose_header_says_1_hz_is_one_line_not_a_spin(tmp_path: Path) -> None:
+    """It made the resampler spin at 100 % CPU with growing memory and no output."""
+    bad = write_wav(tmp_path / "one_hz.wav", 1, b"\x00\x10" * 16000)
+    result = CliRunner().invoke(app, ["replay", str(bad)])
+    assert result.exit_code == 1
+    assert (
+        result.stderr.strip()
+        == f"rholive: error: '{bad}': its header says 1 Hz, not a real audio sample rate"
+    )
+
+
+def test_a_directory_is_called_a_directory(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["replay", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"rholive: error: '{tmp_path}': is a directory, not an audio file"
+
+
+def test_a_file_of_silence_says_no_speech_found(tmp_path: Path) -> None:
+    quiet = write_wav(tmp_path / "quiet.wav", 16000, b"\x00\x00" * 16000 * 3)
+    result = CliRunner().invoke(app, ["replay", str(quiet), "--json"])
+    assert result.exit_code == 1
+    assert f"rholive: no speech found in {quiet}: nothing was sent" in result.stderr
+    assert "turn_open" not in result.stdout

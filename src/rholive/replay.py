@@ -335,6 +335,9 @@ async def run_replay(
             answered = talk.over_budget.is_set() or await talk.wait_answers(pump.turns)
             if not answered and talk.closed is None:
                 print(f"rholive: {pump.turns - talk.answers} turn(s) got no answer", file=err, flush=True)
+            if pump.turns == 0 and talk.closed is None:  # silence or noise only: say so, not a quiet exit 0
+                print(f"rholive: no speech found in {source.name}: nothing was sent", file=err, flush=True)
+                answered = False
         await talk.close()
     if talk.closed is not None and talk.closed.error:
         return 1

@@ -20,6 +20,12 @@ from rholive.audio.pcm import Resampler, resample
 OPUS_RATE = 48000  # Opus always runs at 48 kHz; Telegram expects it so
 
 
+# Telephone audio is 8 kHz and studio audio 384 kHz at most; a header outside this is corrupt (1 Hz made the
+# resampler allocate and spin without end).
+MIN_SOURCE_RATE = 4000
+MAX_SOURCE_RATE = 384_000
+
+
 class AudioDecodeError(ValueError):
     """A file or buffer that cannot be decoded as audio: corrupt, empty or unsupported. One line, names it."""
 
@@ -38,6 +44,8 @@ def _open(source: str | Path | bytes) -> av.container.InputContainer:
         target: str | io.BytesIO = io.BytesIO(bytes(source))
     else:
         path = Path(source)
+        if path.is_dir():
+            raise AudioDecodeError(f"{name}: is a directory, not an audio file")
         if not path.is_file():
             raise AudioDecodeError(f"{name}: no such file")
         if path.stat().st_size == 0:
@@ -50,6 +58,10 @@ def _open(source: str | Path | bytes) -> av.container.InputContainer:
     if not container.streams.audio:
         container.close()
         raise AudioDecodeError(f"{name}: unsupported, it holds no audio stream")
+    rate = container.streams.audio[0].rate
+    if rate and not MIN_SOURCE_RATE <= rate <= MAX_SOURCE_RATE:
+        container.close()
+        raise AudioDecodeError(f"{name}: its header says {rate} Hz, not a real audio sample rate")
     return container
 
 
@@ -91,6 +103,8 @@ def iter_decode_pcm16(source: str | Path | bytes, rate: int = 16000, chunk_ms: i
         produced = 0
         try:
             for frame in container.decode(stream):
+                if not MIN_SOURCE_RATE <= frame.sample_rate <= MAX_SOURCE_RATE:  # a header change mid-stream
+                    raise AudioDecodeError(f"{name}: {frame.sample_rate} Hz part-way, not a real sample rate")
                 frames = _frame_to_float(frame)
                 spec = (frame.sample_rate, frames.shape[1])
                 if resampler is None or (resampler.src_rate, resampler.channels) != spec:
