@@ -141,3 +141,9 @@ def test_capture_without_display_says_what_to_do(monkeypatch: pytest.MonkeyPatch
     monkeypatch.delenv("WAYLAND_DISPLAY")
     with pytest.raises(ScreenCaptureError, match="DISPLAY is not set"):
         ScreenCapture()
+
+
+def test_a_region_off_the_screen_is_one_error_at_start(screen) -> None:
+    """X refused every grab of it: a 6-line X11 error twice a second, forever."""
+    with pytest.raises(ScreenCaptureError, match=r"region 1900,1000,200,200 is not inside the screen \(0,0,"):
+        ScreenCapture(region=Region.parse("1900,1000,200,200"))

@@ -82,6 +82,13 @@ class ScreenCapture:
                 "width": region.width,
                 "height": region.height,
             }
+            screen = monitors[0]  # all monitors together: X refuses to grab past its edges, every time
+            if not _inside(self.area, screen):
+                self._sct.close()
+                raise ScreenCaptureError(
+                    f"region {region.left},{region.top},{region.width},{region.height} is not inside the screen "
+                    f"({screen['left']},{screen['top']},{screen['width']},{screen['height']})"
+                )
         elif 0 <= monitor < len(monitors):
             self.area = dict(monitors[monitor])
         else:
@@ -112,3 +119,12 @@ class ScreenCapture:
 
 def _is_macos() -> bool:
     return os.uname().sysname == "Darwin"
+
+
+def _inside(area: Mapping[str, int], screen: Mapping[str, int]) -> bool:
+    return (
+        area["left"] >= screen["left"]
+        and area["top"] >= screen["top"]
+        and area["left"] + area["width"] <= screen["left"] + screen["width"]
+        and area["top"] + area["height"] <= screen["top"] + screen["height"]
+    )
