@@ -22,6 +22,7 @@ from rholive.screen import (
     SendFrame,
     SkipFrame,
     frame_to_jpeg,
+    terminal_area,
 )
 
 APP = Path(__file__).with_name("screen_app.py")
@@ -147,3 +148,29 @@ def test_a_region_off_the_screen_is_one_error_at_start(screen) -> None:
     """X refused every grab of it: a 6-line X11 error twice a second, forever."""
     with pytest.raises(ScreenCaptureError, match=r"region 1900,1000,200,200 is not inside the screen \(0,0,"):
         ScreenCapture(region=Region.parse("1900,1000,200,200"))
+
+
+def test_the_terminal_window_is_found_and_followed(xvfb: XServer) -> None:  # noqa: F811
+    """Without the overlay the answers go to the terminal; rholive must not capture that window."""
+    from Xlib import X, display
+
+    disp = display.Display(xvfb.display)
+    root = disp.screen().root
+    terminal = root.create_window(200, 150, 300, 200, 0, disp.screen().root_depth, X.InputOutput)
+    terminal.map()
+    disp.sync()
+    try:
+        env = {"DISPLAY": xvfb.display, "WINDOWID": str(terminal.id)}
+        area = terminal_area(env)
+        assert area is not None and area() == (200, 150, 300, 200)
+        terminal.configure(x=40, y=60, width=320, height=240)  # the user moves and resizes it
+        disp.sync()
+        assert area() == (40, 60, 320, 240)
+        terminal.unmap()
+        disp.sync()
+        assert area() is None  # minimised: nothing of it is on the screen
+        # no $WINDOWID and no window manager saying which window is active: nothing to mask
+        assert terminal_area({"DISPLAY": xvfb.display}) is None
+    finally:
+        terminal.destroy()
+        disp.close()

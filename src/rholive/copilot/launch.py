@@ -36,7 +36,7 @@ from rholive.copilot.screen_source import ScreenConfig, ScreenSource
 from rholive.copilot.store import TranscriptStore, default_path
 from rholive.live import Endpoint
 from rholive.replay import TurnMode
-from rholive.screen import ScreenCapture, check_display
+from rholive.screen import ScreenCapture, check_display, terminal_area
 from rholive.ui.view import CopilotView
 from rholive.voice_run import Source, open_sources, run_voice
 
@@ -82,7 +82,11 @@ async def _session(
     signals: bool,
 ) -> int:
     persona, persona_name = _persona(options.persona, settings)
-    screen = _screen_source(options.screen, getattr(view, "screen_area", None))
+    # the overlay knows its own window; the terminal view or the --json trace print into a terminal window
+    own_window = getattr(view, "screen_area", None) or (
+        terminal_area() if options.screen is not None else None
+    )
+    screen = _screen_source(options.screen, own_window)
     if screen is not None:
         await screen.open()  # no display / Wayland without X: one clear error, before anything starts
     captures: list[Capture] = []

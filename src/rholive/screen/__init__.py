@@ -3,6 +3,7 @@
 from rholive.screen.capture import Region, ScreenCapture, ScreenCaptureError, check_display
 from rholive.screen.encode import encode_jpeg, frame_to_jpeg, media_resolution_for, resize_long_edge
 from rholive.screen.gate import Decision, FrameGate, GateConfig, GateStats, SendFrame, SkipFrame
+from rholive.screen.own_window import terminal_area
 
 __all__ = [
     "Decision",
@@ -19,4 +20,5 @@ __all__ = [
     "frame_to_jpeg",
     "media_resolution_for",
     "resize_long_edge",
+    "terminal_area",
 ]
