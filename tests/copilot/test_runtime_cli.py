@@ -75,4 +75,4 @@ def test_bad_config_tables_fail_before_anything_starts(tmp_path: Path, table: st
     config.write_text(table)
     result = CliRunner().invoke(app, ["--config", str(config), "run", "--no-screen", "--no-system"])
     err = result.stderr.splitlines()
-    assert result.exit_code == 1 and len(err) == 1 and message in err[0], err
+    assert result.exit_code == 2 and len(err) == 1 and message in err[0], err  # a config error: exit 2
