@@ -43,7 +43,6 @@ from rholive.live.events import (
     ServerEvent,
     ToolCall,
     ToolCallCancellation,
-    TurnComplete,
     Usage,
     answer_text,
 )
@@ -108,7 +107,7 @@ class LiveSession(Sender):
         self.usage = UsageTotals()
         self.transcript = Transcript(history)
         self._answer_end = AnswerEnd()
-        self._replay = ReplayBuffer(config.resumption_handle, keep_answered=config.session_resumption)
+        self._replay = ReplayBuffer(config.resumption_handle)
         self._outbox = Outbox()
         self._events: asyncio.Queue[Event] = asyncio.Queue()
         self._runner = ToolRunner(tools, self._send_tool_responses, self._emit) if tools is not None else None
@@ -280,8 +279,6 @@ class LiveSession(Sender):
             self._transcribe(event)
             if isinstance(event, ResumptionUpdate):
                 self._replay.update(event.new_handle, event.resumable, event.last_consumed_index)
-            elif isinstance(event, TurnComplete):
-                self._replay.turn_complete()
             elif isinstance(event, Usage):
                 self.usage.add(event)
             elif isinstance(event, GoAway):
@@ -293,6 +290,7 @@ class LiveSession(Sender):
                 elif isinstance(event, ToolCallCancellation):
                     self._runner.cancel(event.ids)
         if self._answer_end.frame(events):
+            self._replay.turn_complete()  # answered: never resent, whether or not a resumption update follows
             self.transcript.close()
             self._emit(AnswerComplete())
 
