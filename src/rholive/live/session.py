@@ -426,7 +426,7 @@ class LiveSession(Sender):
 
     async def _watch(self) -> str:
         """Returns why to leave this connection: "go_away" (its answer ended, or its deadline is near) or
-        "stall" (first stall of a turn). A second stall of a turn gives the turn up; the watch goes on."""
+        "stall" (a turn stalled: the first time it is sent once more, the second time it is given up)."""
         loop = asyncio.get_running_loop()
         while True:
             self._changed.clear()
@@ -438,8 +438,9 @@ class LiveSession(Sender):
             if verdict is Verdict.RECONNECT:
                 return "stall"
             if verdict is Verdict.GIVE_UP:
+                # leave this connection too: its stuck generation must not answer later, as if to another turn
                 self._give_up_turn(streaming)
-                continue
+                return "stall"
             times = [
                 t for t in (self._watchdog.deadline(), self._leave_at) if t is not None and math.isfinite(t)
             ]
