@@ -16,7 +16,7 @@ from rholive.emulator.rules import Rejection
 from rholive.live import Endpoint, FunctionResponse, HistoryTurn, LiveSession, SessionOptions, SetupConfig
 from rholive.live import events as ev
 
-from .conftest import Events, emulator_options
+from .conftest import Events, emulator_options, holding_emulator
 
 FAST_RETRY = SessionOptions(backoff_initial_s=0.05, backoff_max_s=0.2)
 AUDIO = SetupConfig(output_transcription=True)  # the default model: AUDIO with its transcript
@@ -162,28 +162,6 @@ async def test_an_answer_cut_at_the_go_away_deadline_is_marked_and_repeated_as_a
         HistoryTurn("user", "what is it?"),
         HistoryTurn("model", "let me checkit is 42"),
     ]
-
-
-class HoldingBrain:
-    """Makes the emulator hold the reply to the first ``holds`` calls (a reply delay far beyond any test):
-    the socket stays open, pings are answered, no answer comes. Later replies come at once."""
-
-    def __init__(self, options: EmulatorOptions, holds: int) -> None:
-        self.options, self.holds, self.calls = options, holds, 0
-
-    def respond(self, turn: UserTurn, history: list[UserTurn]) -> list[Any]:
-        self.calls += 1
-        self.options.reply_delay_s = 3600.0 if self.calls <= self.holds else 0.0  # read right after this
-        return [Say(f"reply {turn.number}: {turn.text}")]
-
-    def after_tool(self, name: str, args: dict[str, Any], response: dict[str, Any]) -> list[Any]:
-        return []
-
-
-def holding_emulator(holds: int) -> EmulatorOptions:
-    options = EmulatorOptions(words_per_part=2)
-    options.brain = HoldingBrain(options, holds)
-    return options
 
 
 STALL = SessionOptions(stall_timeout_s=0.5)  # the configured deadline, not a measurement
