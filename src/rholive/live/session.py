@@ -167,7 +167,7 @@ class LiveSession(Sender):
 
     @property
     def replay_evicted(self) -> int:
-        """Sent messages no longer kept for a resume (answered turns first): the server sent no resumption
+        """Unanswered messages no longer kept for a resume (answered turns are never kept): the server sent no resumption
         update for longer than the replay buffer holds (`ReplayBuffer.max_bytes`)."""
         return self._replay.evicted
 
@@ -473,7 +473,7 @@ class LiveSession(Sender):
                     self._replay.record(item.text, item.tool)
                     if self._replay.evicted and not evicted:
                         log.warning(
-                            "the server has sent no resumption update for %d MiB of input: the oldest input "
+                            "the server has sent no resumption update for %d MiB of unanswered input: the oldest part "
                             "is no longer kept for a resume (counted in replay_evicted)",
                             self._replay.max_bytes >> 20,
                         )
