@@ -42,6 +42,7 @@ def session_options(settings: Settings) -> SessionOptions:
         setup_timeout_s=settings.setup_timeout_s,
         ping_interval_s=settings.ping_interval_s,
         ping_timeout_s=settings.ping_timeout_s,
+        stall_timeout_s=settings.stall_timeout_s,
     )
 
 
@@ -52,6 +53,7 @@ class ChatPrinter:
         self.out, self.err, self.json_mode = out, err, json_mode
         self._mid_line = False
         self._answer: list[str] = []  # the answer so far, as text (a transcript with audio-only models)
+        self._restored = False  # ContextRestored was said: the HistorySeeded that follows it adds nothing
 
     def user(self, text: str) -> None:
         if self.json_mode:
@@ -69,6 +71,8 @@ class ChatPrinter:
             self._json(ev.event_to_dict(event))
             if isinstance(event, ev.AnswerComplete | ev.Interrupted):
                 self._flush_answer()
+            elif isinstance(event, ev.AnswerCut):
+                self._answer.clear()  # the repeat is the answer; answer_cut carries what was cut
             return
         match event:
             case ev.TextPart(text=text, thought=False) | ev.OutputTranscription(text=text):
@@ -80,6 +84,17 @@ class ChatPrinter:
             case ev.Interrupted():
                 self._end_line()
                 self._note("(interrupted)")
+            case ev.AnswerCut():
+                # the repeat starts on its own line: never glued to the cut start
+                if self._mid_line:
+                    self.out.write(" [cut]")
+                self._end_line()
+            case ev.Stalled(timeout_s=timeout):
+                self._end_line()
+                self._note(f"no answer came to that turn (silent for {timeout:g} s, twice); going on")
+            case ev.ContextRestored(turns=turns, reason=reason):
+                self._restored = True
+                self._note(f"{reason}; a new session was given {turns} turn(s) of the conversation")
             case ev.GoAway(time_left_s=left):
                 self._note(f"server sent goAway: this connection ends in {left:g} s")
             case ev.Reconnecting(reason=reason, attempt=attempt):
@@ -89,7 +104,9 @@ class ChatPrinter:
             case ev.ContextLost(reason=reason):
                 self._note(f"context lost: {reason}")
             case ev.HistorySeeded(turns=turns):
-                self._note(f"the new session was given {turns} turn(s) of the conversation as history")
+                if not self._restored:
+                    self._note(f"the new session was given {turns} turn(s) of the conversation as history")
+                self._restored = False
             case ev.ProtocolError(message=message):
                 self._note(f"protocol error: {message}")
             case ev.UnknownMessage(fields=names):
@@ -139,8 +156,9 @@ async def run_chat(settings: Settings, *, json_mode: bool, stdin: TextIO, out: T
                     printer.cost(cost_event(meter, meter.add(event)))
                     if meter.reached(settings.budget_usd):
                         over_budget.set()
-                # not TurnComplete: with background reasoning the answer goes on after it
-                if isinstance(event, ev.AnswerComplete):
+                # not TurnComplete: with background reasoning the answer goes on after it. A turn given up
+                # after two stalls, or a model that waits for more input, ends the wait too: never hang.
+                if isinstance(event, ev.AnswerComplete | ev.Stalled | ev.WaitingForInput):
                     answer_done.set()
                 elif isinstance(event, ev.Closed):
                     closed.append(event)

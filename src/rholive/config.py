@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     setup_timeout_s: float = 15.0
     ping_interval_s: float = 20.0
     ping_timeout_s: float = 60.0
+    # no answer this long after a turn: reconnect and send it once more; a second time: say so, go on
+    stall_timeout_s: float = 8.0
     _config_file: Path | None = PrivateAttr(default=None)  # the TOML file read, for error lines
 
     def table_error(self, table: str, problem: Exception) -> ConfigError:
@@ -157,6 +159,13 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_key_is_none(cls, value: Any) -> Any:
         return None if value in ("", None) else value
+
+    @field_validator("stall_timeout_s")
+    @classmethod
+    def _positive_stall_timeout(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("stall_timeout_s must be positive")
+        return value
 
     @field_validator("ping_timeout_s")
     @classmethod

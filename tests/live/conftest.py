@@ -30,6 +30,28 @@ class CountingBrain:
         return [Say(f"{name} said {response}")]
 
 
+class HoldingBrain:
+    """Makes the emulator hold the reply to the first ``holds`` calls (a reply delay far beyond any test):
+    the socket stays open, pings are answered, no answer comes. Later replies come at once."""
+
+    def __init__(self, options: EmulatorOptions, holds: int) -> None:
+        self.options, self.holds, self.calls = options, holds, 0
+
+    def respond(self, turn: UserTurn, history: list[UserTurn]) -> list[Any]:
+        self.calls += 1
+        self.options.reply_delay_s = 3600.0 if self.calls <= self.holds else 0.0  # read right after this
+        return [Say(f"reply {turn.number}: {turn.text}")]
+
+    def after_tool(self, name: str, args: dict[str, Any], response: dict[str, Any]) -> list[Any]:
+        return []
+
+
+def holding_emulator(holds: int) -> EmulatorOptions:
+    options = EmulatorOptions(words_per_part=2)
+    options.brain = HoldingBrain(options, holds)
+    return options
+
+
 def emulator_options(**overrides: Any) -> EmulatorOptions:
     return EmulatorOptions(brain=CountingBrain(), words_per_part=2, **overrides)
 

@@ -86,7 +86,7 @@ def test_a_skipped_seed_is_numbered_but_never_resent() -> None:
 
 
 def test_restart_numbers_the_resent_after_a_seed() -> None:
-    replay = ReplayBuffer(keep_answered=True)
+    replay = ReplayBuffer()
     replay.record('{"realtimeInput":{"text":"pending"}}')
     resend = replay.restart(fresh=True, skipped=1)
     assert resend == ['{"realtimeInput":{"text":"pending"}}']

@@ -225,6 +225,36 @@ class ContextLost:
 
 
 @dataclass(frozen=True, slots=True)
+class ContextRestored:
+    """The service refused to resume (the handle is gone): a fresh session was opened and given the
+    conversation so far as text (``turns`` turns carried over); ``reason`` is the refusal."""
+
+    kind: ClassVar[str] = "context_restored"
+    turns: int = 0
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerCut:
+    """The answer being streamed was cut (its connection dropped, or was left at a goAway deadline, or
+    stalled). Nothing more of it comes; its turn is asked again and the repeat follows as a new answer.
+    ``text`` is what had arrived of it."""
+
+    kind: ClassVar[str] = "answer_cut"
+    reason: str = ""
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Stalled:
+    """No answer came to a turn, twice: the connection stayed open and silent for ``timeout_s`` after the
+    turn, and again after a reconnect sent it once more. The turn is given up; the session goes on."""
+
+    kind: ClassVar[str] = "stall"
+    timeout_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
 class HistorySeeded:
     """A fresh connection was given the conversation so far as text history (``turns`` turns)."""
 
@@ -296,6 +326,9 @@ SessionEvent = (
     | Reconnecting
     | Resumed
     | ContextLost
+    | ContextRestored
+    | AnswerCut
+    | Stalled
     | HistorySeeded
     | AnswerComplete
     | ToolResult

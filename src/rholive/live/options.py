@@ -20,11 +20,18 @@ class SessionOptions:
     compression: bool = False  # permessage-deflate: little gain on base64 audio, real CPU cost
     # reconnection after an abnormal close (goAway reconnects always, at once)
     reconnect: bool = True
-    max_reconnect_attempts: int = 6  # consecutive failed attempts before giving up
+    # consecutive failed connects (no setupComplete) before giving up; a connection that completes setup
+    # resets the count, so drops followed by good connections never end a session
+    max_reconnect_attempts: int = 6
     backoff_initial_s: float = 0.5
     backoff_max_s: float = 15.0
     backoff_jitter: float = 0.25  # +- this fraction of each delay, so many clients do not retry in step
-    stable_after_s: float = 30.0  # a connection that lasted this long resets the failure count
+    stable_after_s: float = 30.0  # unused since a completed setup resets the failure count (kept for callers)
+    # after goAway, keep the connection until the answer in progress ends, at most until timeLeft minus this
+    go_away_margin_s: float = 2.0
+    # no server content this long after a user turn ended (or after the last piece of its answer): the
+    # connection is stalled; reconnect and send the turn once more (None: never)
+    stall_timeout_s: float | None = 8.0
 
     def __post_init__(self) -> None:
         if self.max_message_bytes < 16 * MIB:
@@ -34,6 +41,10 @@ class SessionOptions:
         for name in ("setup_timeout_s", "open_timeout_s", "close_timeout_s", "backoff_max_s"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
+        if self.stall_timeout_s is not None and self.stall_timeout_s <= 0:
+            raise ValueError("stall_timeout_s must be positive (or None: no watchdog)")
+        if self.go_away_margin_s < 0:
+            raise ValueError("go_away_margin_s must not be negative")
         if not 0 <= self.backoff_jitter < 1:
             raise ValueError("backoff_jitter must be in [0, 1)")
 

@@ -6,15 +6,15 @@ are inside the state that handle names: those are forgotten, the rest are kept t
 after resuming with that handle. Numbering restarts on every connection, so a replay records the resent
 messages again under their new numbers (if that connection dies too, they are still there).
 
-Without a handle the server starts from nothing; resending turns it already answered would answer them
-twice, so a fresh start resends only what was sent after the last ``turnComplete`` (the pending turn).
+A turn whose answer completed is forgotten at once, with or without a later update: resent, it would be
+answered a second time (the user saw its answer already). So a resume and a fresh start agree: both resend only
+what was sent after the last answered turn. The price: a resume from a handle older than that answer (the
+connection closed between turnComplete and the resumption update) starts from a state without that turn.
 
-A server that stops sending updates would let the buffer grow for as long as the session lasts (screen
-frames are large). Past ``max_bytes`` whole answered turns are forgotten, oldest first, and counted in
-``evicted``: a resume from a handle older than them then lacks those turns. Only if the unanswered input
-alone is over the cap (server-side VAD, streaming for ~25 min without a turnComplete) does its oldest part go
-too. A client-side turn is far smaller than the cap (the segmenter caps its length), so what the user is
-saying now is never cut.
+A server that stops sending updates while input streams with no turn end (server-side VAD, ~25 min without a
+turnComplete) would let the buffer grow for as long as that lasts. Past ``max_bytes`` the oldest messages go,
+counted in ``evicted``. A client-side turn is far smaller than the cap (the segmenter caps its length), so what
+the user is saying now is never cut.
 """
 
 from __future__ import annotations
@@ -34,16 +34,12 @@ MAX_BYTES = 64 * 1024 * 1024  # ~20 min of 1 fps screen frames, or ~25 min of au
 
 
 class ReplayBuffer:
-    def __init__(
-        self, handle: str | None = None, keep_answered: bool = True, max_bytes: int = MAX_BYTES
-    ) -> None:
+    def __init__(self, handle: str | None = None, max_bytes: int = MAX_BYTES) -> None:
         self.handle = handle
-        # without resumption no handle will ever come: messages of answered turns are never needed
-        self._keep_answered = keep_answered
         self.max_bytes = max_bytes
         self._sent: deque[Sent] = deque()
         self.bytes = 0  # the encoded length of what is kept
-        self.evicted = 0  # messages of answered turns forgotten over max_bytes
+        self.evicted = 0  # messages forgotten over max_bytes
         self._next = 1
         self._answered = 0  # messages 1.._answered were sent before the latest turnComplete
         self._last_turn_end = 0  # index of the latest message that ended a user turn (0: none known)
@@ -62,7 +58,7 @@ class ReplayBuffer:
         self._next += 1
         self._sent.append(Sent(index, text, tool))
         self.bytes += len(text)
-        if _ends_turn(text):
+        if ends_turn(text):
             self._last_turn_end = index
         self._evict()
         return index
@@ -82,34 +78,31 @@ class ReplayBuffer:
         self._forget_through(consumed if consumed is not None else self._answered)
 
     def turn_complete(self) -> None:
+        """The answer to the pending turn is over: that turn is never resent."""
         # The answered turn ended with the latest turn-ending message; what followed it (the next turn, already
         # streaming) is not answered yet. With server-side VAD no message marks the end: take all that was sent.
         self._answered = self._last_turn_end or self.last_index
-        if not self._keep_answered:
-            self._forget_through(self._answered)
-        self._evict()
+        self._forget_through(self._answered)
 
     def forget_handle(self) -> None:
         """The server refused the handle (expired, ended session): the next start is fresh."""
         self.handle = None
 
-    def restart(self, fresh: bool, skipped: int = 0) -> list[str]:
+    def restart(self, fresh: bool = False, skipped: int = 0) -> list[str]:
         """Messages to send first on a new connection, recorded again under its numbering.
 
-        ``fresh``: the new connection has no handle, keep only what follows the last turnComplete. Tool
-        responses are never resent: a resumed model makes its pending calls again, with new ids.
+        Only unanswered input is kept, so a fresh start (``fresh``: no handle) and a resume resend the same.
+        Tool responses are never resent: a resumed model makes its pending calls again, with new ids.
         ``skipped``: messages sent before them and not kept (the history seed) take the first numbers.
         """
-        old = [s for s in self._sent if not (fresh and s.index <= self._answered)]
+        old = list(self._sent)
         resend = [s for s in old if not s.tool]
         self.dropped_tool_responses += len(old) - len(resend)
-        answered_before = sum(1 for s in resend if s.index <= self._answered)
         self._sent.clear()
         self.bytes = 0
         self._next = 1 + skipped
         self._last_turn_end = 0
-        # in the new numbering (the skipped come first), before recording: eviction compares with it
-        self._answered = skipped + answered_before
+        self._answered = skipped
         for s in resend:
             self.record(s.text)
         return [s.text for s in resend]
@@ -119,24 +112,13 @@ class ReplayBuffer:
             self.bytes -= len(self._sent.popleft().text)
 
     def _evict(self) -> None:
-        """Forget whole answered turns, oldest first, while over the cap (a resume never starts mid-turn).
-        With server-side VAD nothing marks where a turn ends: all that was answered goes at once."""
-        while self.bytes > self.max_bytes and self._sent and self._sent[0].index <= self._answered:
-            while self._sent and self._sent[0].index <= self._answered:
-                gone = self._drop_oldest()
-                if _ends_turn(gone.text):
-                    break
+        """Over the cap (only unanswered input is kept), the oldest messages go; the newest always stays."""
         while self.bytes > self.max_bytes and len(self._sent) > 1:
-            self._drop_oldest()
-
-    def _drop_oldest(self) -> Sent:
-        gone = self._sent.popleft()
-        self.bytes -= len(gone.text)
-        self.evicted += 1
-        return gone
+            self.bytes -= len(self._sent.popleft().text)
+            self.evicted += 1
 
 
-def _ends_turn(text: str) -> bool:
+def ends_turn(text: str) -> bool:
     """activityEnd, a realtime text or a complete clientContent: the messages that end a user turn."""
     return text.startswith(('{"realtimeInput":{"activityEnd"', '{"realtimeInput":{"text"')) or (
         text.startswith('{"clientContent"') and text.endswith('"turnComplete":true}}')

@@ -3,9 +3,13 @@
 A supervisor task owns the current socket and runs, per connection, one writer task (drains the ordered
 ``Outbox``) and one reader task (parses frames into typed events on the event queue). When a connection
 ends, the supervisor decides: the application closed it (stop), the server refused what we sent (1007,
-1008: stop, report), or anything else (goAway, 1006, 1011, 1001, an unexpected 1000): reconnect, resume
-with the latest handle, resend what the server had not consumed (``ReplayBuffer``), then go on with the
-queue. Every step is an event (Reconnecting, Connected, Resumed, ContextLost, Closed).
+1008: stop, report), or anything else (goAway, 1006, 1011, 1001, an unexpected 1000, a stall): reconnect,
+resume with the latest handle, resend what the server had not consumed (``ReplayBuffer``), then go on with
+the queue. A refused resume (1007/1008 on a setup with a handle) is not the end: a fresh session is seeded
+with the transcript. A third task per connection watches the time: it leaves a goAway'd connection once the
+answer in progress ends (or just before the deadline), and leaves a stalled one (``StallWatchdog``).
+Every step is an event (Reconnecting, Connected, Resumed, ContextLost, ContextRestored, AnswerCut, Stalled,
+Closed).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -29,31 +34,41 @@ from rholive.live.endpoint import Endpoint
 from rholive.live.errors import ConnectFailed, SessionClosed, SetupRejected
 from rholive.live.events import (
     AnswerComplete,
+    AnswerCut,
+    AudioChunk,
     Closed,
     Connected,
     ContextLost,
+    ContextRestored,
     Event,
     FrameDropped,
     GoAway,
     HistorySeeded,
     InputTranscription,
+    ProtocolError,
     Reconnecting,
     Resumed,
     ResumptionUpdate,
     ServerEvent,
+    SetupComplete,
+    Stalled,
     ToolCall,
     ToolCallCancellation,
     TurnComplete,
+    UnknownMessage,
     Usage,
+    WaitingForInput,
     answer_text,
 )
 from rholive.live.options import SessionOptions
 from rholive.live.outbox import Outbox, Outgoing
-from rholive.live.replay import ReplayBuffer
+from rholive.live.reconnect import ReconnectPolicy
+from rholive.live.replay import ReplayBuffer, ends_turn
 from rholive.live.sending import Sender
 from rholive.live.tools import ToolRegistry, ToolRunner
 from rholive.live.transcript import Transcript
 from rholive.live.usage import UsageTotals
+from rholive.live.watchdog import StallWatchdog, Verdict
 from rholive.live.wire import HistoryTurn, SetupConfig
 
 log = logging.getLogger("rholive.live")
@@ -61,6 +76,10 @@ log = logging.getLogger("rholive.live")
 # Close codes that say the client sent something wrong: reconnecting would only repeat it.
 FATAL_CLOSE_CODES = frozenset({1002, 1003, 1007, 1008, 1009, 1010})
 FATAL_HTTP_STATUSES = frozenset({400, 401, 403, 404})
+# A setup that carried a handle refused with these: the handle is gone (expired, unknown), not our setup.
+RESUME_REFUSED_CODES = frozenset({1007, 1008})
+# Server messages that say nothing about the answer: not progress for the stall watchdog.
+NOT_PROGRESS = (ResumptionUpdate, Usage, GoAway, SetupComplete, UnknownMessage, ProtocolError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +88,11 @@ class _End:
 
     code: int | None
     reason: str
-    go_away: bool
+    why: str = ""  # "go_away" or "stall" when we left it for that reason (or the server closed after goAway)
+
+    @property
+    def go_away(self) -> bool:
+        return self.why == "go_away"
 
 
 class _Stop(Exception):
@@ -108,17 +131,19 @@ class LiveSession(Sender):
         self.usage = UsageTotals()
         self.transcript = Transcript(history)
         self._answer_end = AnswerEnd()
-        self._replay = ReplayBuffer(config.resumption_handle, keep_answered=config.session_resumption)
+        self._replay = ReplayBuffer(config.resumption_handle)
         self._outbox = Outbox()
         self._events: asyncio.Queue[Event] = asyncio.Queue()
         self._runner = ToolRunner(tools, self._send_tool_responses, self._emit) if tools is not None else None
         self._state = "new"  # new -> open -> closing -> closed
         self._closing = asyncio.Event()
         self._ws: ClientConnection | None = None
-        self._go_away = asyncio.Event()
+        self._leave_at: float | None = None  # goAway: leave by then (loop time), or once the answer ends
+        self._changed = asyncio.Event()  # the watcher looks again: something arrived or a turn went out
+        self._watchdog = StallWatchdog(self.options.stall_timeout_s or math.inf)
+        self._policy = ReconnectPolicy(self.options)
         self._supervisor: asyncio.Task[None] | None = None
         self._generation = 0  # bumped per connection: tool calls belong to the connection that made them
-        self._failures = 0  # consecutive failed connections (reset by a stable one)
         self._finished = False  # Closed was queued: nothing after it
         self._iteration_done = False
         self.connections = 0
@@ -142,7 +167,7 @@ class LiveSession(Sender):
 
     @property
     def replay_evicted(self) -> int:
-        """Sent messages no longer kept for a resume (answered turns first): the server sent no resumption
+        """Unanswered messages no longer kept for a resume (answered turns are never kept): the server sent no resumption
         update for longer than the replay buffer holds (`ReplayBuffer.max_bytes`)."""
         return self._replay.evicted
 
@@ -276,16 +301,23 @@ class LiveSession(Sender):
 
     def _take(self, events: list[ServerEvent]) -> None:
         """Account the server events of one frame, then hand them to the application."""
+        now = asyncio.get_running_loop().time()
+        silence = False  # the model chose not to answer (yet): an answer for the watchdog
         for event in events:
             self._transcribe(event)
             if isinstance(event, ResumptionUpdate):
                 self._replay.update(event.new_handle, event.resumable, event.last_consumed_index)
-            elif isinstance(event, TurnComplete):
-                self._replay.turn_complete()
             elif isinstance(event, Usage):
                 self.usage.add(event)
             elif isinstance(event, GoAway):
-                self._go_away.set()
+                self._leave_at = now + max(0.0, event.time_left_s - self.options.go_away_margin_s)
+            if not isinstance(event, NOT_PROGRESS):
+                piece = answer_text(event) is not None or isinstance(event, AudioChunk)
+                self._watchdog.progress(now, answer_piece=piece)
+            if isinstance(event, ToolCall):
+                self._watchdog.tool_call()
+            silence = silence or isinstance(event, WaitingForInput)
+            silence = silence or (isinstance(event, TurnComplete) and event.reason is not None)
             self._emit(event)
             if self._runner is not None:
                 if isinstance(event, ToolCall):
@@ -293,8 +325,13 @@ class LiveSession(Sender):
                 elif isinstance(event, ToolCallCancellation):
                     self._runner.cancel(event.ids)
         if self._answer_end.frame(events):
+            self._replay.turn_complete()  # answered: never resent, whether or not a resumption update follows
             self.transcript.close()
+            self._watchdog.answer_ended()
             self._emit(AnswerComplete())
+        elif silence:
+            self._watchdog.answer_ended()
+        self._changed.set()
 
     def _transcribe(self, event: ServerEvent) -> None:
         if isinstance(event, InputTranscription):
@@ -324,16 +361,13 @@ class LiveSession(Sender):
         self._emit(HistorySeeded(turns=len(turns)))
 
     async def _supervise(self, ws: ClientConnection) -> None:
-        loop = asyncio.get_running_loop()
         closed: Closed | None = None
         try:
             while True:
-                started = loop.time()
                 end = await self._serve(ws)
                 if self._closing.is_set():
                     break
-                if loop.time() - started >= self.options.stable_after_s:
-                    self._failures = 0
+                self._connection_lost(end)
                 if end.code in FATAL_CLOSE_CODES or not self.options.reconnect:
                     closed = Closed(end.code, end.reason, error=not end.go_away and end.code != 1000)
                     break
@@ -342,6 +376,15 @@ class LiveSession(Sender):
             closed = stop.closed
         finally:
             await self._finish(closed)
+
+    def _connection_lost(self, end: _End) -> None:
+        """An answer streaming on the lost connection is cut: say so; its turn is asked again."""
+        if self._watchdog.connection_ended():
+            self._cut_answer(end.why or _describe(end))
+
+    def _cut_answer(self, reason: str) -> None:
+        self._answer_end.reset()
+        self._emit(AnswerCut(reason=reason, text=self.transcript.drop_open_answer()))
 
     async def _finish(self, closed: Closed | None) -> None:
         self._state = "closed"
@@ -354,27 +397,62 @@ class LiveSession(Sender):
         self._finished = True
 
     async def _serve(self, ws: ClientConnection) -> _End:
-        """Read and write on one connection until it ends (or the server announces its end)."""
+        """Read and write on one connection until it ends, or we leave it (goAway, stall)."""
         self._ws = ws
-        self._go_away = go_away = asyncio.Event()
+        self._leave_at = None
         reader = asyncio.create_task(self._read(ws), name="rholive-live-reader")
         writer = asyncio.create_task(self._write(ws), name="rholive-live-writer")
-        leaving = asyncio.create_task(go_away.wait())
+        watcher = asyncio.create_task(self._watch(), name="rholive-live-watcher")
+        leaving = ""
         try:
-            await asyncio.wait({reader, writer, leaving}, return_when=asyncio.FIRST_COMPLETED)
-            writer.cancel()  # a dying or goAway'd socket takes nothing more; the queue waits
+            await asyncio.wait({reader, writer, watcher}, return_when=asyncio.FIRST_COMPLETED)
+            writer.cancel()  # a dying or abandoned socket takes nothing more; the queue waits
+            if watcher.done() and not watcher.cancelled():
+                leaving = watcher.result()
             if not reader.done():
-                if go_away.is_set():  # close the old socket first: resuming beside it fails
-                    await _close_quietly(ws, 1000, "going away: resuming on a new connection")
+                if leaving:  # close the old socket first: resuming beside it fails
+                    await _close_quietly(ws, 1000, f"{leaving}: resuming on a new connection")
                 elif writer.done() and not writer.cancelled() and writer.exception() is not None:
                     await _close_quietly(ws, 1011, "client writer failed")
             await reader  # drains what arrived before the close (updates, last parts)
         finally:
-            for task in (reader, writer, leaving):
+            for task in (reader, writer, watcher):
                 task.cancel()
-            await asyncio.gather(reader, writer, leaving, return_exceptions=True)
+            await asyncio.gather(reader, writer, watcher, return_exceptions=True)
             self._ws = None
-        return _End(ws.close_code, ws.close_reason or "", go_away.is_set())
+        if not leaving and self._leave_at is not None:
+            leaving = "go_away"  # the server closed it at its deadline
+        return _End(ws.close_code, ws.close_reason or "", leaving)
+
+    async def _watch(self) -> str:
+        """Returns why to leave this connection: "go_away" (its answer ended, or its deadline is near) or
+        "stall" (a turn stalled: the first time it is sent once more, the second time it is given up)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            self._changed.clear()
+            now = loop.time()
+            if self._leave_at is not None and (not self._watchdog.in_progress or now >= self._leave_at):
+                return "go_away"
+            streaming = self._watchdog.streaming
+            verdict = self._watchdog.check(now)
+            if verdict is Verdict.RECONNECT:
+                return "stall"
+            if verdict is Verdict.GIVE_UP:
+                # leave this connection too: its stuck generation must not answer later, as if to another turn
+                self._give_up_turn(streaming)
+                return "stall"
+            times = [
+                t for t in (self._watchdog.deadline(), self._leave_at) if t is not None and math.isfinite(t)
+            ]
+            await _wait_event(self._changed, max(0.0, min(times) - now) if times else None)
+
+    def _give_up_turn(self, streaming: bool) -> None:
+        """A turn stalled on two connections: stop waiting for it, never send it again, say so once."""
+        if streaming:
+            self._cut_answer("stall")
+        self._replay.turn_complete()
+        self.transcript.close()
+        self._emit(Stalled(timeout_s=self._watchdog.timeout_s))
 
     async def _read(self, ws: ClientConnection) -> None:
         with contextlib.suppress(ConnectionClosed):
@@ -395,11 +473,12 @@ class LiveSession(Sender):
                     self._replay.record(item.text, item.tool)
                     if self._replay.evicted and not evicted:
                         log.warning(
-                            "the server has sent no resumption update for %d MiB of input: the oldest input "
+                            "the server has sent no resumption update for %d MiB of unanswered input: the oldest part "
                             "is no longer kept for a resume (counted in replay_evicted)",
                             self._replay.max_bytes >> 20,
                         )
                     await ws.send(item.text)
+                    self._sent_now(item.text, item.tool)
                 finally:
                     self._outbox.sent()
         except ConnectionClosed:
@@ -408,22 +487,29 @@ class LiveSession(Sender):
             log.exception("Live session writer failed")
             raise
 
+    def _sent_now(self, text: str, tool: bool, new: bool = True) -> None:
+        """A message went out: a turn's end makes an answer owed, a tool response lets the model go on."""
+        now = asyncio.get_running_loop().time()
+        if ends_turn(text):
+            self._watchdog.turn_sent(now, new=new)
+            self._changed.set()
+        elif tool:
+            self._watchdog.client_replied(now)
+            self._changed.set()
+
     async def _reconnect(self, end: _End) -> ClientConnection:
-        reason = "go_away" if end.go_away else _describe(end)
+        loop = asyncio.get_running_loop()
+        reason = _leave_reason(end, self._watchdog.timeout_s)
         self._generation += 1
         if self._runner is not None:
             self._runner.cancel(self._runner.running)
+        self._policy.connection_ended(loop.time())
         lost_reason = "" if self.config.session_resumption else "session resumption is off"
+        refused = ""
         attempt = 0
         while True:
             attempt += 1
-            delay = 0.0
-            if not (end.go_away and attempt == 1):
-                self._failures += 1
-                if self._failures > self.options.max_reconnect_attempts:
-                    message = f"gave up after {attempt - 1} reconnection attempt(s); last: {reason}"
-                    raise _Stop(Closed(end.code, message, error=True))
-                delay = self.options.backoff_s(self._failures)
+            delay = self._policy.delay_s()
             self._emit(Reconnecting(reason=reason, attempt=attempt, delay_s=delay))
             if await _wait_event(self._closing, delay):
                 raise _Stop(None)
@@ -432,22 +518,32 @@ class LiveSession(Sender):
             try:
                 ws, early = await open_connection(self.endpoint, self._setup_text(bool(seed)), self.options)
             except SetupRejected as exc:
-                if handle is not None and exc.code == 1008 and not exc.http:
-                    self._replay.forget_handle()  # expired or ended: start afresh rather than give up
-                    reason = lost_reason = f"resumption refused: {exc.reason}"
+                if handle is not None and not exc.http and exc.code in RESUME_REFUSED_CODES:
+                    # the handle is gone (expired, unknown, ended): continue afresh with the transcript
+                    self._replay.forget_handle()
+                    reason = lost_reason = refused = f"resumption refused ({exc.code}): {exc.reason}"
                     continue
                 if exc.code in (FATAL_HTTP_STATUSES if exc.http else FATAL_CLOSE_CODES):
                     raise _Stop(Closed(exc.code, exc.reason, error=True)) from None
                 reason = str(exc)
+                self._connect_failed(end, reason)
                 continue
             except ConnectFailed as exc:
                 reason = str(exc)
+                self._connect_failed(end, reason)
                 continue
+            self._policy.connected()
             if self._closing.is_set():
                 await _close_quietly(ws, 1000, "client closed the session")
                 raise _Stop(None)
-            await self._resume(ws, early, attempt, lost_reason, seed)
+            await self._resume(ws, early, attempt, lost_reason, seed, refused)
             return ws
+
+    def _connect_failed(self, end: _End, reason: str) -> None:
+        self._policy.connect_failed()
+        if self._policy.gives_up:
+            now = asyncio.get_running_loop().time()
+            raise _Stop(Closed(end.code, self._policy.give_up_reason(now, reason), error=True))
 
     async def _resume(
         self,
@@ -456,31 +552,43 @@ class LiveSession(Sender):
         attempt: int,
         lost: str,
         seed: list[HistoryTurn],
+        refused: str = "",
     ) -> None:
         resumed = self._replay.handle is not None
         self.connections += 1
         resend = self._replay.restart(fresh=not resumed, skipped=1 if seed else 0)
+        self._watchdog.connection_opened(asyncio.get_running_loop().time())
         self._take(early)
         self._emit(Connected(attempt=attempt, resumed=resumed))
         if not resumed:
             self._answer_end.reset()
-            detail = lost or "no resumption handle yet"
-            known = "with only the text of" if seed else "without"
-            self._emit(ContextLost(f"{detail}; the model starts {known} the conversation so far"))
+            if refused and seed:
+                self._emit(ContextRestored(turns=len(seed), reason=refused))
+            else:
+                detail = lost or "no resumption handle yet"
+                known = "with only the text of" if seed else "without"
+                self._emit(ContextLost(f"{detail}; the model starts {known} the conversation so far"))
         with contextlib.suppress(ConnectionClosed):  # still recorded: the next resume sends them again
             if seed:
                 await self._send_seed(ws, seed)
             for text in resend:
                 await ws.send(text)
+                self._sent_now(text, tool=False, new=False)
         if resumed:
             self._emit(Resumed(replayed=len(resend)))
+
+
+def _leave_reason(end: _End, stall_timeout_s: float) -> str:
+    if end.why == "stall":
+        return f"stall: no answer within {stall_timeout_s:g} s"
+    return end.why or _describe(end)
 
 
 def _describe(end: _End) -> str:
     return f"connection closed ({end.code} {end.reason})" if end.reason else f"connection closed ({end.code})"
 
 
-async def _wait_event(event: asyncio.Event, timeout_s: float) -> bool:
+async def _wait_event(event: asyncio.Event, timeout_s: float | None) -> bool:
     """True when ``event`` was set within ``timeout_s``."""
     if event.is_set():
         return True

@@ -47,6 +47,13 @@ class Transcript:
         if text and role in ("user", "model"):
             self._commit(HistoryTurn(role, text))  # type: ignore[arg-type]
 
+    def drop_open_answer(self) -> str:
+        """The model's answer being streamed was cut: forget it (its repeat is the answer), return its text."""
+        if self._open_role != "model":
+            return ""
+        text, self._open_role, self._open = self._open_text(), None, []
+        return text
+
     def turns(self) -> list[HistoryTurn]:
         """Every complete turn, oldest first (the open one is left out until it closes)."""
         return list(self._turns)
