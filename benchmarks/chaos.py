@@ -20,6 +20,7 @@ import re
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass
@@ -51,10 +52,12 @@ class Run:
 
 
 class Emulator:
-    """``rholive emulator`` in a child process on a free port."""
+    """``rholive emulator`` in a child process on a free port. Connections last ``lifetime_s`` (goAway 1 s
+    before), like the service's ~10 min scaled down, so a run crosses many connections and chaos hits some."""
 
-    def __init__(self, rate: float, seed: int) -> None:
+    def __init__(self, rate: float, seed: int, lifetime_s: float) -> None:
         args = [*RHOLIVE, "emulator", "--port", "0", "--chaos", str(rate), "--seed", str(seed)]
+        args += ["--connection-lifetime", str(lifetime_s), "--goaway-notice", "1"]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         assert self.proc.stdout is not None
         first = self.proc.stdout.readline()
@@ -75,27 +78,36 @@ def injected_kinds(emulator_stderr: str) -> dict[str, int]:
     return dict(Counter(re.findall(r"chaos: (\w[\w-]*)", emulator_stderr)))
 
 
-def drive(turns: int, rate: float, seed: int, timeout_s: float) -> Run:
-    emulator = Emulator(rate, seed)
-    lines = "".join(f"q{i:03d}\n" for i in range(1, turns + 1))
+def drive(turns: int, rate: float, seed: int, pace_s: float, lifetime_s: float, timeout_s: float) -> Run:
+    """One ``rholive chat --json`` typed into at a human pace (a line every ``pace_s``; chat queues a line
+    that arrives during an answer)."""
+    emulator = Emulator(rate, seed, lifetime_s)
     env = {k: v for k, v in os.environ.items() if k not in ("GEMINI_API_KEY", "RHOLIVE_API_KEY")}
     started = time.perf_counter()
+    chat = subprocess.Popen(
+        [*RHOLIVE, "chat", "--base-url", emulator.url, "--json"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    out: list[str] = []
+    reader = threading.Thread(target=lambda: out.extend(chat.stdout), daemon=True)  # type: ignore[arg-type]
+    reader.start()
+    assert chat.stdin is not None
     try:
-        result = subprocess.run(
-            [*RHOLIVE, "chat", "--base-url", emulator.url, "--json"],
-            input=lines,
-            capture_output=True,
-            text=True,
-            timeout=timeout_s,
-            env=env,
-        )
-        alive_exit = result.returncode == 0
-        stdout = result.stdout
-    except subprocess.TimeoutExpired as expired:
-        alive_exit, stdout = (
-            False,
-            (expired.stdout or b"").decode() if isinstance(expired.stdout, bytes) else "",
-        )
+        for i in range(1, turns + 1):
+            chat.stdin.write(f"q{i:03d}\n")
+            chat.stdin.flush()
+            time.sleep(pace_s)
+        chat.stdin.close()
+        alive_exit = chat.wait(timeout=timeout_s) == 0
+    except (subprocess.TimeoutExpired, BrokenPipeError):
+        chat.kill()
+        alive_exit = False
+    reader.join(timeout=10)
+    stdout = "".join(out)
     seconds = time.perf_counter() - started
     injected = injected_kinds(emulator.stop())
     events = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
@@ -162,20 +174,24 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=100)
     parser.add_argument("--rate", type=float, default=0.33)
     parser.add_argument("--seeds", default="1,2,3")
-    parser.add_argument("--timeout", type=float, default=900.0, help="per run, seconds")
+    parser.add_argument("--pace", type=float, default=0.5, help="seconds between typed lines")
+    parser.add_argument(
+        "--lifetime", type=float, default=4.0, help="seconds a connection lasts (goAway 1 s before)"
+    )
+    parser.add_argument("--timeout", type=float, default=300.0, help="after the last line, seconds")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     runs: list[Run] = []
     for seed in seeds:
         for rate in (0.0, args.rate):  # the baseline first, same seed, same machine, same run
-            run = drive(args.turns, rate, seed, args.timeout)
+            run = drive(args.turns, rate, seed, args.pace, args.lifetime, args.timeout)
             runs.append(run)
             print(json.dumps(asdict(run)), flush=True)
     chaos = [r for r in runs if r.rate > 0]
     calm = [r for r in runs if r.rate == 0]
     print(
         f"\n{platform.node()} ({cpu_model()}, {os.cpu_count()} cores), {args.turns} turns x {len(seeds)} seeds, "
-        f"--chaos {args.rate}:"
+        f"--chaos {args.rate}, a line every {args.pace:g} s, connections of {args.lifetime:g} s:"
     )
     print(
         "| run | lost | answered twice | cut (marked) | stalls recovered | restored | reconnects | alive | "

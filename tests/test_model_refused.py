@@ -57,7 +57,7 @@ def test_replay_and_demo_with_a_refused_model_on_the_embedded_emulator(tmp_path:
 
 def test_a_shut_down_model_is_refused_before_connecting() -> None:
     result = run(["chat", "--model", "models/gemini-2.0-flash-live-001"], stdin="hi\n")
-    assert result.returncode == 1
+    assert result.returncode == 2  # a setting the user gave (flag, env, file): exit 2
     assert len(result.stderr.splitlines()) == 1
     assert "shut down on 2025-12-09" in result.stderr and "embedded emulator" not in result.stderr
 

@@ -177,6 +177,32 @@ def test_a_cut_reply_that_had_finished_ends_with_turn_complete_alone() -> None:
     assert p.reply == "idle"
 
 
+def test_a_reply_without_content_is_the_model_choosing_silence_not_a_stale_end() -> None:
+    """Proactive audio may answer with a bare turnComplete: waiting for content till reply_timeout_s (30 s)
+    held every later screen turn back."""
+    p = planner()
+    p.frame_ready(0.0, 1, 1.0)
+    p.audio_turn_open("me", 0.0)
+    p.audio_turn_close("me", 1.0)
+    assert p.reply == "waiting"
+    p.reply_finished(1.2)  # no reply_started before it: nothing was said
+    assert p.reply == "idle" and p.stats.silent_replies == 1 and p.stats.stale_ends == 0
+    p.frame_ready(2.0, 2, 0.5)
+    assert p.tick(20.0) == screen_turn(2)
+
+
+def test_the_cut_replys_turn_complete_then_a_silent_answer() -> None:
+    p = planner()
+    p.audio_turn_open("me", 0.0)
+    p.audio_turn_close("me", 1.0)  # owed, not started yet
+    p.audio_turn_open("me", 1.1)  # cuts it
+    p.audio_turn_close("me", 2.0)
+    p.reply_finished(2.1)  # the cut reply's own turnComplete
+    assert p.reply == "waiting" and p.stats.stale_ends == 1
+    p.reply_finished(2.5)  # the answer to the second turn: silence
+    assert p.reply == "idle" and p.stats.silent_replies == 1
+
+
 def test_an_interruption_nobody_caused_ends_the_reply() -> None:
     p = planner()
     p.audio_turn_open("me", 0.0)

@@ -369,3 +369,45 @@ async def test_a_spoken_nothing_is_never_played(tmp_path: Path) -> None:
         assert await finish(copilot, task) == 0
     assert len(speaker.played) > 0 and speaker.replies == 2  # the second reply was spoken
     assert view.answers == [view.answers[0]] and view.answers[0].startswith("I saw 1 video frame")
+
+
+TRULY_SILENT_ON_SCREEN = """
+rules:
+  - video: true
+    audio_max_s: 0
+    silent: true
+default:
+  echo: true
+"""
+
+
+async def test_a_model_that_chooses_silence_is_answered_not_stalled(tmp_path: Path) -> None:
+    """With proactive audio the model may say nothing at all (a bare turnComplete): the planner counts the
+    turn answered and goes on to the next screen turn, and the stall watchdog does not take it for a stall."""
+    brain = tmp_path / "truly_silent.yaml"
+    brain.write_text(TRULY_SILENT_ON_SCREEN)
+    pages, view = Pages(), RecordingView()
+    out = io.StringIO()
+    copilot = Copilot(
+        Settings(stall_timeout_s=0.5),
+        screen=screen_source(pages),
+        view=view,
+        trace=CopilotPrinter(out, io.StringIO(), json_mode=True),
+        # never give up waiting for a reply: only taking the silence for the answer lets the next turn start
+        planner=TurnPlanner(
+            PlannerConfig(max_fps=5.0, proactive_interval_s=0.0, quiet_s=0.0, reply_timeout_s=None)
+        ),
+    )
+    async with Emulator(EmulatorOptions(brain=f"script:{brain}")) as emu:
+        task = await start(copilot, emu)
+        assert await copilot.wait_answers(1, SAFETY_S)
+        pages.show(2)
+        assert await copilot.wait_answers(2, SAFETY_S)  # the silence did not block the next screen turn
+        assert copilot.planner.stats.silent_replies >= 1
+        assert await finish(copilot, task) == 0
+        [conversation] = emu.conversations
+        assert conversation.connections == 1  # no stall reconnect
+        assert [t.video_frames for t in conversation.turns[:2]] == [1, 1]
+    assert view.answers == [] and view.shown_text() == ""
+    events = [json.loads(line)["event"] for line in out.getvalue().splitlines()]
+    assert "stall" not in events

@@ -40,11 +40,12 @@ The model's state follows the server. A closed turn is owed a reply ("waiting");
 content of a reply: text, audio or its transcript) means it streams; `reply_finished` or `interrupted` then
 ends it. An audio turn opening while a reply is streamed or owed makes the service cut that reply
 (START_OF_ACTIVITY_INTERRUPTS): the planner takes it as withdrawn at once. What the service still sends for a
-cut reply (its `interrupted`, its `turnComplete`, in any combination) must not end the wait for the reply the
-new turn is owed, so while waiting only `reply_started` counts: an end that comes before it belongs to an
-older reply and is ignored (counted in `stats.stale_ends`). This assumes the service sends what it had of a
-cut reply before it answers the turn that cut it (it processes our messages in order), and that a reply has
-content; a reply that never comes is given up after `reply_timeout_s`. Audio turns that break the one-speaker
+cut reply (`interrupted` … `turnComplete`) must not end the wait for the reply the new turn is owed: each cut
+is owed one `turnComplete` of its own, and while waiting an `interrupted` or such a `turnComplete` is stale
+(counted in `stats.stale_ends`). Any other `turnComplete` while waiting is the owed reply ending with no
+content: the model chose silence (proactive audio may; counted in `stats.silent_replies`). This assumes the
+service sends what it had of a cut reply before it answers the turn that cut it (it processes our messages in
+order); a reply that never comes is given up after `reply_timeout_s`. Audio turns that break the one-speaker
 rule (open while open, close of a turn not open) raise ValueError: that is a bug upstream.
 """
 
@@ -118,6 +119,7 @@ class PlannerStats:
     barge_ins: int = 0
     reply_timeouts: int = 0
     stale_ends: int = 0  # reply ends that came while waiting for a reply to start (of a cut reply)
+    silent_replies: int = 0  # turns the model answered with a bare turnComplete (it chose to say nothing)
 
 
 ReplyState = Literal["idle", "waiting", "streaming"]
@@ -131,6 +133,7 @@ class TurnPlanner:
         self._open: OpenTurn | None = None  # only ever an audio turn between calls
         self._reply: ReplyState = "idle"
         self._waiting_since = 0.0
+        self._cuts_unended = 0  # replies our activityStart cut whose own turnComplete has not come yet
         self._latest: int | None = None  # latest frame seen
         self._latest_sent = True  # ... and whether it went on the wire
         self._change = 0.0  # accumulated changed fraction of frames seen since the last frame sent
@@ -184,6 +187,8 @@ class TurnPlanner:
         if self._reply == "streaming":
             out.append(BargeIn(who))
             self.stats.barge_ins += 1
+        if self._reply != "idle":
+            self._cuts_unended += 1
         self._reply = "idle"  # the service cuts a reply in progress at activityStart
         self._last_speech_t = t
         self._open = OpenTurn("audio", who, SPEECH)
@@ -245,22 +250,30 @@ class TurnPlanner:
         self._now(t)
         if self._open is None:  # during an audio turn it is the tail of a reply our activityStart cuts
             self._reply = "streaming"
+            self._cuts_unended = 0  # the owed reply started: what cut replies had to send came before it
         return []
 
     def reply_finished(self, t: float) -> list[Action]:
-        return self._reply_ended(t)
+        return self._reply_ended(t, turn_complete=True)
 
     def interrupted(self, t: float) -> list[Action]:
-        return self._reply_ended(t)
+        return self._reply_ended(t, turn_complete=False)
 
     # ------------------------------------------------------------------ internals
 
-    def _reply_ended(self, t: float) -> list[Action]:
+    def _reply_ended(self, t: float, turn_complete: bool) -> list[Action]:
         t = self._now(t)
         if self._reply == "streaming":
             self._reply = "idle"
+        elif turn_complete and self._cuts_unended:
+            self._cuts_unended -= 1  # the end of a reply that was cut, not of the one owed
+            self.stats.stale_ends += self._reply == "waiting"
         elif self._reply == "waiting":
-            self.stats.stale_ends += 1  # the end of a reply that was cut, not of the one owed
+            if turn_complete:  # the owed reply, ended without content: the model chose to say nothing
+                self._reply = "idle"
+                self.stats.silent_replies += 1
+            else:
+                self.stats.stale_ends += 1  # a cut reply's `interrupted`
         return self._maybe_ask(t)
 
     def _now(self, t: float) -> float:
