@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+ROOT = Path(__file__).resolve().parent.parent
 RHOLIVE = [sys.executable, "-m", "rholive.cli"]
 
 
@@ -153,3 +154,18 @@ def test_version_and_short_help() -> None:
     assert version.returncode == 0 and version.stdout.startswith("rholive ")
     short = run(["chat", "-h"])
     assert short.returncode == 0 and "--model" in short.stdout
+
+
+def test_chat_answers_a_tool_call_it_cannot_serve_and_goes_on() -> None:
+    """The bundled demo brain calls get_time for "What time is it?": chat has no such tool and hung forever,
+    even after stdin ended. Now the call gets an error response and the model answers on."""
+    emulator = EmulatorProcess("--brain", f"script:{ROOT / 'examples' / 'brains' / 'demo.yaml'}")
+    try:
+        result = run(["chat", "--base-url", emulator.url, "--json"], stdin="What time is it?\nhello\n")
+    finally:
+        emulator.stop()
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    results = [e for e in events if e["event"] == "tool_result"]
+    assert [r["name"] for r in results] == ["get_time"] and "error" in json.dumps(results[0])
+    assert len([e for e in events if e["event"] == "answer"]) == 2  # the tool turn, then "hello"

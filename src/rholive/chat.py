@@ -10,7 +10,7 @@ from typing import TextIO
 from rholive.budget import BUDGET_EXIT, cost_event, cost_meter
 from rholive.config import Settings
 from rholive.connect import open_endpoint
-from rholive.live import LiveSession, SessionOptions, SetupConfig, TranscriptionOptions
+from rholive.live import LiveSession, SessionOptions, SetupConfig, ToolRegistry, TranscriptionOptions
 from rholive.live import events as ev
 from rholive.live.cost import budget_line
 from rholive.textio import read_lines
@@ -35,6 +35,12 @@ def setup_config(settings: Settings) -> SetupConfig:
 def transcription_options(settings: Settings) -> TranscriptionOptions:
     table = settings.transcription
     return TranscriptionOptions(tuple(table.languages), tuple(table.custom_vocabulary))
+
+
+def no_tools() -> ToolRegistry:
+    """An empty registry: a tool call the face cannot serve gets an error response, so the model goes on
+    (without one it waited for an answer forever, and so did the face)."""
+    return ToolRegistry()
 
 
 def session_options(settings: Settings) -> SessionOptions:
@@ -143,7 +149,9 @@ async def run_chat(settings: Settings, *, json_mode: bool, stdin: TextIO, out: T
     meter = cost_meter(settings)
     async with (
         open_endpoint(settings, quiet=False) as endpoint,
-        LiveSession(endpoint, setup_config(settings), options=session_options(settings)) as session,
+        LiveSession(
+            endpoint, setup_config(settings), no_tools(), options=session_options(settings)
+        ) as session,
     ):
         answer_done = asyncio.Event()
         over_budget = asyncio.Event()

@@ -26,7 +26,7 @@ from rholive.audio.segmenter import Segmenter, SegmenterConfig
 from rholive.audio.segmenter_settings import segmenter_config
 from rholive.audio.streaming import StreamEnd, StreamGate
 from rholive.budget import BUDGET_EXIT, cost_event, cost_meter
-from rholive.chat import ChatPrinter, session_options, setup_config
+from rholive.chat import ChatPrinter, no_tools, session_options, setup_config
 from rholive.config import Settings
 from rholive.connect import open_endpoint
 from rholive.copilot.turn_stream import End, Start, TurnStream, WireAction, apply
@@ -319,7 +319,10 @@ async def run_replay(
         source,
         open_endpoint(settings) as endpoint,
         LiveSession(
-            endpoint, voice_setup(settings, turns), tools=tools, options=session_options(settings)
+            endpoint,
+            voice_setup(settings, turns),
+            tools=tools or no_tools(),
+            options=session_options(settings),
         ) as session,
     ):
         talk = Conversation(session, printer, meter, settings.budget_usd).start()

@@ -26,7 +26,7 @@ from rholive.audio.devices import Capture, capture
 from rholive.audio.echo_guard import GuardedMic
 from rholive.audio.playback import Speaker
 from rholive.audio.segmenter_settings import segmenter_config
-from rholive.chat import session_options
+from rholive.chat import no_tools, session_options
 from rholive.config import Settings
 from rholive.connect import open_endpoint
 from rholive.copilot.mixdown import Mixdown
@@ -96,7 +96,9 @@ class VoiceRun:
 
     async def run(self, endpoint: Endpoint) -> int:
         setup = voice_setup(self.settings, self.turns)
-        async with LiveSession(endpoint, setup, options=session_options(self.settings)) as session:
+        async with LiveSession(
+            endpoint, setup, no_tools(), options=session_options(self.settings)
+        ) as session:
             talk = self.conversation = SpokenConversation(session, self.printer, self.speaker).start()
             stream = TurnStream()
             if self.turns == "server":

@@ -31,7 +31,7 @@ from rholive.audio.playback import Speaker
 from rholive.audio.segmenter import Segmenter
 from rholive.audio.segmenter_settings import segmenter_config
 from rholive.budget import BUDGET_EXIT, cost_meter
-from rholive.chat import session_options
+from rholive.chat import no_tools, session_options
 from rholive.config import Settings
 from rholive.copilot.answers import AnswerFilter
 from rholive.copilot.planner import TurnPlanner
@@ -167,7 +167,9 @@ class Copilot:
         )
         self.controls.bind(self, asyncio.get_running_loop())
         self.view.set_status("connecting")
-        async with LiveSession(endpoint, setup, options=session_options(self.settings)) as session:
+        async with LiveSession(
+            endpoint, setup, no_tools(), options=session_options(self.settings)
+        ) as session:
             self.session = session
             self.wire = TurnWire(session, self)
             if self.store is not None:

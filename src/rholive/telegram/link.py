@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rholive.live import Endpoint, LiveSession, SessionOptions, SetupConfig
+from rholive.live import Endpoint, LiveSession, SessionOptions, SetupConfig, ToolRegistry
 from rholive.live.events import (
     AnswerComplete,
     AudioChunk,
@@ -61,7 +61,10 @@ class ChatLink:
 
     async def open(self) -> None:
         """Connect and set up; raises what the session raises (e.g. ``SetupRejected``, ``OSError``)."""
-        session = LiveSession(self._endpoint, self._config, options=self._options or SessionOptions())
+        # an empty registry answers a tool call with an error: without it the turn waited forever
+        session = LiveSession(
+            self._endpoint, self._config, ToolRegistry(), options=self._options or SessionOptions()
+        )
         await session.__aenter__()
         self._session = session
         self._events = asyncio.Queue()

@@ -26,7 +26,7 @@ from typing import Any
 
 from rholive.audio.pcm import rms_dbfs
 from rholive.connect import ca_context
-from rholive.live import Endpoint, LiveSession, SetupConfig
+from rholive.live import Endpoint, LiveSession, SetupConfig, ToolRegistry
 from rholive.live.wire import ActivityDetection
 from rholive.telegram.logsafe import RedactingFilter, install_redaction
 from rholive.telegram.voicechat_bridge import VoiceChatBridge
@@ -154,7 +154,7 @@ class Worker:
             async with self._setting_up:
                 await self.client.join(chat_id)
             joined = True
-            async with LiveSession(self._endpoint(), self._setup()) as session:
+            async with LiveSession(self._endpoint(), self._setup(), ToolRegistry()) as session:
                 bridge = VoiceChatBridge(
                     ClientCallIO(self.client, self.router, chat_id),
                     session,
