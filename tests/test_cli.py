@@ -169,3 +169,22 @@ def test_chat_answers_a_tool_call_it_cannot_serve_and_goes_on() -> None:
     results = [e for e in events if e["event"] == "tool_result"]
     assert [r["name"] for r in results] == ["get_time"] and "error" in json.dumps(results[0])
     assert len([e for e in events if e["event"] == "answer"]) == 2  # the tool turn, then "hello"
+
+
+def test_chat_never_prints_a_raw_nothing(tmp_path: Path) -> None:
+    """The README promises `<nothing>` is never shown: chat printed it as the answer."""
+    brain = tmp_path / "nothing.yaml"
+    brain.write_text('rules:\n  - text: "quiet"\n    nothing: true\ndefault:\n  echo: true\n')
+    emulator = EmulatorProcess("--brain", f"script:{brain}")
+    try:
+        plain = run(["chat", "--base-url", emulator.url], stdin="quiet\nhello\n")
+        as_json = run(["chat", "--base-url", emulator.url, "--json"], stdin="quiet\nhello\n")
+    finally:
+        emulator.stop()
+    assert plain.returncode == 0, plain.stderr
+    assert "nothing" not in plain.stdout.lower() and '"hello"' in plain.stdout
+    events = [json.loads(line) for line in as_json.stdout.splitlines()]
+    assert [e["event"] for e in events if e["event"] in ("answer", "answer_withheld")] == [
+        "answer_withheld",
+        "answer",
+    ]

@@ -7,6 +7,7 @@ import json
 import sys
 from typing import TextIO
 
+from rholive.answers import AnswerFilter, is_nothing
 from rholive.budget import BUDGET_EXIT, cost_event, cost_meter
 from rholive.config import Settings
 from rholive.connect import open_endpoint
@@ -59,6 +60,7 @@ class ChatPrinter:
         self.out, self.err, self.json_mode = out, err, json_mode
         self._mid_line = False
         self._answer: list[str] = []  # the answer so far, as text (a transcript with audio-only models)
+        self._filter = AnswerFilter()  # holds back what could still be a "<nothing>" reply
         self._restored = False  # ContextRestored was said: the HistorySeeded that follows it adds nothing
 
     def user(self, text: str) -> None:
@@ -82,15 +84,16 @@ class ChatPrinter:
             return
         match event:
             case ev.TextPart(text=text, thought=False) | ev.OutputTranscription(text=text):
-                self.out.write(text)
-                self.out.flush()
-                self._mid_line = True
+                self._show(self._filter.feed(text))
             case ev.TurnComplete() | ev.AnswerComplete():
+                self._finish_answer()
                 self._end_line()
             case ev.Interrupted():
+                self._finish_answer()
                 self._end_line()
                 self._note("(interrupted)")
             case ev.AnswerCut():
+                self._finish_answer()
                 # the repeat starts on its own line: never glued to the cut start
                 if self._mid_line:
                     self.out.write(" [cut]")
@@ -121,11 +124,31 @@ class ChatPrinter:
                 self._end_line()
                 self._note(f"session closed: {code} {reason}".rstrip())
 
+    def _show(self, text: str) -> None:
+        if not text:
+            return
+        if not self._mid_line:
+            self._answer_begins()
+        self.out.write(text)
+        self.out.flush()
+        self._mid_line = True
+
+    def _answer_begins(self) -> None:
+        """Hook: the first shown text of an answer is about to be written (replay prefixes "model: ")."""
+
+    def _finish_answer(self) -> None:
+        """What the filter held back, unless the whole answer meant nothing (never shown: README)."""
+        self._show(self._filter.finish() or "")
+        self._filter = AnswerFilter()
+
     def _flush_answer(self) -> None:
-        """One ``answer`` event per model turn with its whole text, whatever modality carried it."""
+        """One ``answer`` event per model turn with its whole text, whatever modality carried it; a reply that
+        means nothing (``<nothing>``) is ``answer_withheld``, like the copilot's trace."""
         text = "".join(self._answer).strip()
         self._answer.clear()
-        if text:
+        if text and is_nothing(text):
+            self._json({"event": "answer_withheld"})
+        elif text:
             self._json({"event": "answer", "text": text})
 
     def _json(self, obj: dict[str, object]) -> None:

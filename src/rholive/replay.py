@@ -99,10 +99,6 @@ class VoicePrinter(ChatPrinter):
     def event(self, event: ev.Event) -> None:
         if not self.json_mode:
             match event:
-                case ev.TextPart(thought=False) | ev.OutputTranscription() if not self._replying:
-                    self._end_line()
-                    self.out.write("model: ")
-                    self._replying = True
                 case ev.TurnComplete() | ev.Interrupted():
                     self._replying = False
                 case ev.ToolCall(calls=calls):
@@ -114,6 +110,10 @@ class VoicePrinter(ChatPrinter):
                     self._end_line()
                     self.out.write(f"tool {name} → {json.dumps(response, ensure_ascii=False)}\n")
         super().event(event)
+
+    def _answer_begins(self) -> None:
+        self.out.write("model: ")
+        self._replying = True
 
     def _record(self, obj: dict[str, Any], line: str) -> None:
         if self.json_mode:

@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any, TextIO
 
+from rholive.answers import AnswerFilter
 from rholive.audio.echo_guard import GuardedMic
 from rholive.audio.pcm import rms_dbfs
 from rholive.audio.playback import Speaker
@@ -33,7 +34,6 @@ from rholive.audio.segmenter_settings import segmenter_config
 from rholive.budget import BUDGET_EXIT, cost_meter
 from rholive.chat import no_tools, session_options
 from rholive.config import Settings
-from rholive.copilot.answers import AnswerFilter
 from rholive.copilot.planner import TurnPlanner
 from rholive.copilot.printer import CopilotPrinter
 from rholive.copilot.screen_source import ScreenFrame, ScreenSource
