@@ -188,3 +188,11 @@ def test_chat_never_prints_a_raw_nothing(tmp_path: Path) -> None:
         "answer_withheld",
         "answer",
     ]
+
+
+def test_run_help_names_the_personas() -> None:
+    from rholive.copilot.personas import persona_names
+
+    result = run(["run", "--help"])
+    assert result.returncode == 0
+    assert all(name in result.stdout for name in persona_names())

@@ -232,7 +232,11 @@ def run(
         int, typer.Option("--max-edge", help="Long edge of a sent frame, at most (px); sets mediaResolution.")
     ] = 1024,
     persona: Annotated[
-        str | None, typer.Option("--persona", help="A persona preset (default: the silent helper).")
+        str | None,
+        typer.Option(
+            "--persona",
+            help="A persona preset: silent-helper (the default), interview, meeting-notes or tutor.",
+        ),
     ] = None,
     proactive_interval: Annotated[
         float | None,
