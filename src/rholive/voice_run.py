@@ -143,8 +143,9 @@ class VoiceRun:
             self._ended(src)
 
     def _heard(self, src: Source) -> AsyncIterator[tuple[float, bytes]]:
-        """What a source hears: the microphone goes through the echo guard while replies play on speakers."""
-        if self.speaker is not None and src.label == "me":
+        """What a source hears: with replies on speakers every source goes through the echo guard (the mic
+        hears them through the room, "them" — the default sink's monitor — carries them digitally)."""
+        if self.speaker is not None:
             return self._guarded(src)
         return src.stream  # type: ignore[return-value]
 
@@ -158,7 +159,7 @@ class VoiceRun:
         def played(monotonic_s: float, chunk_ms: int, level_dbfs: float) -> None:
             loop.call_soon_threadsafe(mic.guard.on_playback, monotonic_s * 1000, chunk_ms, level_dbfs)
 
-        self.speaker.on_played = played
+        self.speaker.listeners.append(played)
         clock = getattr(src.stream, "clock_ms", None)
         async for t_ms, pcm in src.stream:
             out = mic.feed(t_ms, pcm, clock(t_ms) if clock else None)

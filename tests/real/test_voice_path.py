@@ -184,3 +184,40 @@ async def test_server_turns_with_speakers_do_not_answer_their_own_voice(pulse: P
         turns = conversation.turns
     assert mic.loudest_dbfs > -30  # loud on the mic: with the guard taken out, the echo made 2 more turns
     assert [t.text for t in turns] == ["Please read me the long weather report for today."]
+
+
+@pytest.mark.parametrize("turns", ["client", "server"])
+async def test_replies_on_the_default_sink_are_not_heard_as_the_other_party(
+    pulse: PulseDaemon, turns: str
+) -> None:
+    """`rholive run --modality audio` on the default devices: replies play on the default sink, whose monitor
+    is the "them" source (the other side of a call). It answered its own voice (7 self-answers in 20 s); our
+    playback is known to the guard, so the monitor hears it as silence."""
+    out = io.StringIO()
+    async with Emulator(EmulatorOptions()) as emu, Speaker(SINK) as speaker:
+        them = Tap(capture(MONITOR, label="them"))
+        runner = VoiceRun(
+            Settings(modality="audio"),
+            [Source("them", them)],  # type: ignore[arg-type]
+            out=out,
+            err=io.StringIO(),
+            json_mode=True,
+            turns=turns,  # type: ignore[arg-type]
+            speaker=speaker,
+        )
+        task = asyncio.create_task(runner.run(Endpoint(base_url=emu.url)))
+        await asyncio.wait_for(runner.started.wait(), SAFETY_S)
+        assert runner.conversation is not None
+        await runner.conversation.session.send_turn("Please read me the long weather report for today.")
+        assert await runner.conversation.wait_answers(1, SAFETY_S)
+        await until(
+            lambda: speaker.stats.played_ms > 1000 and not speaker.audible, "the spoken reply to play"
+        )
+        played_at = them.t_ms
+        await until(lambda: them.t_ms >= played_at + 3000, "3 s more of the monitor")
+        runner.stop.set()
+        assert await asyncio.wait_for(task, SAFETY_S) == 0
+        [conversation] = emu.conversations
+        turns_heard = conversation.turns
+    assert them.loudest_dbfs > -30  # the reply was loud on the monitor: unguarded, it opened turns of its own
+    assert [t.text for t in turns_heard] == ["Please read me the long weather report for today."]

@@ -141,6 +141,7 @@ class Speaker:
         self.device_rate = device_rate
         self.buffer = PlaybackBuffer(rate, chunk_ms, prebuffer_ms)
         self.on_played = on_played
+        self.listeners: list[OnPlayed] = []  # more on_played callbacks: one echo guard per source
         self.name = ""
         self.end_reason: str | None = None
         self.end_detail = ""
@@ -237,8 +238,10 @@ class Speaker:
                 level = SILENCE_DBFS if chunk is None else rms_dbfs(chunk)
                 out = resampler.process(chunk if chunk is not None else silence)
                 player.play(int16_to_float(out)[:, None] if out else np.zeros((0, 1), np.float32))
-                if self.on_played is not None:
-                    self.on_played(time.monotonic(), chunk_ms, level)
+                now = time.monotonic()
+                for listener in (self.on_played, *self.listeners):
+                    if listener is not None:
+                        listener(now, chunk_ms, level)
         except Exception as exc:
             self.end_reason = "device_error"
             self.end_detail = f"audio output '{self.name}' failed: {exc}"

@@ -259,14 +259,16 @@ class Copilot:
         segmenter = Segmenter(segmenter_config(self.settings.segmenter), speaker=src.label)
         thread = ThreadPoolExecutor(1, thread_name_prefix=f"segmenter {src.label}")
         loop = asyncio.get_running_loop()
-        guard = GuardedMic() if self.speaker is not None and src.label == "me" else None
+        # both sources: our reply comes back in the mic through the room, and in "them" digitally (the
+        # default sink's monitor carries what we play): either would answer our own voice
+        guard = GuardedMic() if self.speaker is not None else None
         if guard is not None:
             assert self.speaker is not None
 
             def played(monotonic_s: float, chunk_ms: int, level_dbfs: float) -> None:
                 loop.call_soon_threadsafe(guard.guard.on_playback, monotonic_s * 1000, chunk_ms, level_dbfs)
 
-            self.speaker.on_played = played
+            self.speaker.listeners.append(played)
         clock = getattr(src.stream, "clock_ms", None)
         end_ms: float | None = None
 
