@@ -159,3 +159,13 @@ def test_a_file_of_silence_says_no_speech_found(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert f"rholive: no speech found in {quiet}: nothing was sent" in result.stderr
     assert "turn_open" not in result.stdout
+
+
+def test_spoken_answers_are_not_cut_by_the_next_turn(two_turns: tuple[Path, float]) -> None:
+    """`--modality audio` (spoken answers, seconds long): unpaced, the second turn cut the first answer and
+    replay waited 60 s for answers that never came ("2 turn(s) got no answer")."""
+    path, _ = two_turns
+    result = CliRunner().invoke(app, ["replay", str(path), "--json", "--modality", "audio"])
+    assert result.exit_code == 0, result.stderr
+    kinds = [json.loads(line)["event"] for line in result.stdout.splitlines()]
+    assert kinds.count("answer") == 2 and "interrupted" not in kinds
