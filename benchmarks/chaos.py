@@ -55,9 +55,10 @@ class Emulator:
     """``rholive emulator`` in a child process on a free port. Connections last ``lifetime_s`` (goAway 1 s
     before), like the service's ~10 min scaled down, so a run crosses many connections and chaos hits some."""
 
-    def __init__(self, rate: float, seed: int, lifetime_s: float) -> None:
-        args = [*RHOLIVE, "emulator", "--port", "0", "--chaos", str(rate), "--seed", str(seed)]
-        args += ["--connection-lifetime", str(lifetime_s), "--goaway-notice", "1"]
+    def __init__(self, rate: float, seed: int, lifetime_s: float | None, extra: tuple[str, ...] = ()) -> None:
+        args = [*RHOLIVE, "emulator", "--port", "0", "--chaos", str(rate), "--seed", str(seed), *extra]
+        if lifetime_s is not None:
+            args += ["--connection-lifetime", str(lifetime_s), "--goaway-notice", "1"]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         assert self.proc.stdout is not None
         first = self.proc.stdout.readline()
@@ -78,10 +79,18 @@ def injected_kinds(emulator_stderr: str) -> dict[str, int]:
     return dict(Counter(re.findall(r"chaos: (\w[\w-]*)", emulator_stderr)))
 
 
-def drive(turns: int, rate: float, seed: int, pace_s: float, lifetime_s: float, timeout_s: float) -> Run:
+def drive(
+    turns: int,
+    rate: float,
+    seed: int,
+    pace_s: float,
+    lifetime_s: float | None,
+    timeout_s: float,
+    extra: tuple[str, ...] = (),
+) -> Run:
     """One ``rholive chat --json`` typed into at a human pace (a line every ``pace_s``; chat queues a line
     that arrives during an answer)."""
-    emulator = Emulator(rate, seed, lifetime_s)
+    emulator = Emulator(rate, seed, lifetime_s, extra)
     env = {k: v for k, v in os.environ.items() if k not in ("GEMINI_API_KEY", "RHOLIVE_API_KEY")}
     started = time.perf_counter()
     chat = subprocess.Popen(
@@ -134,8 +143,10 @@ def summarize(
         elif kind == "answer":
             for number in {int(n) for n in TURN.findall(str(event.get("text", "")))}:
                 answered[number] += 1
-        elif kind == "stall" and pending is not None:
-            stalled_turns.append(pending)
+        elif pending is not None and (
+            kind == "stall" or (kind == "reconnecting" and str(event.get("reason", "")).startswith("stall"))
+        ):
+            stalled_turns.append(pending)  # the watchdog saw it: a reconnect (first time) or a `stall` event
     cut = sum(1 for e in events if e["event"] == "answer_cut")
     closed_in_error = any(e["event"] == "closed" and e.get("error") for e in events)
     return Run(
@@ -187,6 +198,9 @@ def main() -> None:
             run = drive(args.turns, rate, seed, args.pace, args.lifetime, args.timeout)
             runs.append(run)
             print(json.dumps(asdict(run)), flush=True)
+    # the watchdog's own path: a stall with no connection rotation to hide it (one turn never answered)
+    stall_run = drive(10, 0.0, 0, args.pace, None, args.timeout, ("--stall-after", "3"))
+    print(json.dumps(asdict(stall_run)), flush=True)
     chaos = [r for r in runs if r.rate > 0]
     calm = [r for r in runs if r.rate == 0]
     print(
@@ -206,12 +220,17 @@ def main() -> None:
             f"{sum(r.reconnects for r in group)} | {sum(r.alive for r in group)} of {len(group)} | "
             f"{statistics.median(r.seconds for r in group):.1f} s |"
         )
+    print(
+        f"| --stall-after 3, 10 turns, no rotation | {stall_run.lost} | {stall_run.doubled} | {stall_run.cut} | "
+        f"{stall_run.stalls_recovered} of {stall_run.stalls} | {stall_run.restored} | {stall_run.reconnects} | "
+        f"{int(stall_run.alive)} of 1 | {stall_run.seconds:.1f} s |"
+    )
     injected: Counter[str] = Counter()
     for run in chaos:
         injected.update(run.injected)
     print(f"failures injected: {dict(sorted(injected.items()))}")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps([asdict(r) for r in runs], indent=1))
+    RESULTS.write_text(json.dumps([asdict(r) for r in [*runs, stall_run]], indent=1))
 
 
 if __name__ == "__main__":
