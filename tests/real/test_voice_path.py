@@ -153,52 +153,24 @@ async def until(condition: Any, what: str) -> None:
         await asyncio.sleep(0.05)  # polling a condition, with a deadline as the safety net
 
 
-async def test_server_turns_with_speakers_do_not_answer_their_own_voice(pulse: PulseDaemon) -> None:
-    """`--turns server` with a spoken reply on speakers next to the mic (the sink's monitor): the echo guard
-    gates what the server's VAD hears, so the reply never comes back as a user turn."""
-    out = io.StringIO()
-    async with Emulator(EmulatorOptions()) as emu, Speaker(SINK) as speaker:
-        mic = Tap(capture(MONITOR, label="me"))
-        runner = VoiceRun(
-            Settings(modality="audio"),
-            [Source("me", mic)],  # type: ignore[arg-type]
-            out=out,
-            err=io.StringIO(),
-            json_mode=True,
-            turns="server",
-            speaker=speaker,
-        )
-        task = asyncio.create_task(runner.run(Endpoint(base_url=emu.url)))
-        await asyncio.wait_for(runner.started.wait(), SAFETY_S)
-        assert runner.conversation is not None
-        await runner.conversation.session.send_turn("Please read me the long weather report for today.")
-        assert await runner.conversation.wait_answers(1, SAFETY_S)
-        await until(
-            lambda: speaker.stats.played_ms > 1000 and not speaker.audible, "the spoken reply to play"
-        )
-        played_at = mic.t_ms
-        await until(lambda: mic.t_ms >= played_at + 3000, "3 s more of the mic")  # the server VAD's chance
-        runner.stop.set()
-        assert await asyncio.wait_for(task, SAFETY_S) == 0
-        [conversation] = emu.conversations
-        turns = conversation.turns
-    assert mic.loudest_dbfs > -30  # loud on the mic: with the guard taken out, the echo made 2 more turns
-    assert [t.text for t in turns] == ["Please read me the long weather report for today."]
-
-
-@pytest.mark.parametrize("turns", ["client", "server"])
-async def test_replies_on_the_default_sink_are_not_heard_as_the_other_party(
-    pulse: PulseDaemon, turns: str
+@pytest.mark.parametrize(
+    ("label", "turns"),
+    [("me", "server"), ("them", "client"), ("them", "server")],
+    ids=["mic-server-turns", "them-client-turns", "them-server-turns"],
+)
+async def test_a_reply_on_speakers_is_never_heard_as_a_user_turn(
+    pulse: PulseDaemon, label: str, turns: str
 ) -> None:
-    """`rholive run --modality audio` on the default devices: replies play on the default sink, whose monitor
-    is the "them" source (the other side of a call). It answered its own voice (7 self-answers in 20 s); our
-    playback is known to the guard, so the monitor hears it as silence."""
+    """A spoken reply plays on the sink whose monitor is captured: as the mic next to the speakers (`me`), or
+    as the other side of a call (`them`, the default sink's monitor: it answered its own voice, 7 self-answers
+    in 20 s). Our playback is known to the echo guard of every source, so neither our segmenter nor the
+    server's VAD ever takes it for a user turn (unguarded, the echo made 2 more turns)."""
     out = io.StringIO()
     async with Emulator(EmulatorOptions()) as emu, Speaker(SINK) as speaker:
-        them = Tap(capture(MONITOR, label="them"))
+        heard = Tap(capture(MONITOR, label=label))
         runner = VoiceRun(
             Settings(modality="audio"),
-            [Source("them", them)],  # type: ignore[arg-type]
+            [Source(label, heard)],  # type: ignore[arg-type]
             out=out,
             err=io.StringIO(),
             json_mode=True,
@@ -213,11 +185,11 @@ async def test_replies_on_the_default_sink_are_not_heard_as_the_other_party(
         await until(
             lambda: speaker.stats.played_ms > 1000 and not speaker.audible, "the spoken reply to play"
         )
-        played_at = them.t_ms
-        await until(lambda: them.t_ms >= played_at + 3000, "3 s more of the monitor")
+        played_at = heard.t_ms
+        await until(lambda: heard.t_ms >= played_at + 3000, "3 s more of the source")  # the VADs' chance
         runner.stop.set()
         assert await asyncio.wait_for(task, SAFETY_S) == 0
         [conversation] = emu.conversations
         turns_heard = conversation.turns
-    assert them.loudest_dbfs > -30  # the reply was loud on the monitor: unguarded, it opened turns of its own
+    assert heard.loudest_dbfs > -30  # the reply was loud on the source: the scene tests something
     assert [t.text for t in turns_heard] == ["Please read me the long weather report for today."]
