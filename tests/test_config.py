@@ -60,7 +60,7 @@ def test_short_ping_timeout_is_refused() -> None:
 
 
 def test_transcription_table_reaches_the_setup(tmp_path: Path) -> None:
-    from rholive.chat import setup_config
+    from rholive.conversation import setup_config
     from rholive.live import models, wire
 
     toml = tmp_path / "rholive.toml"
@@ -81,7 +81,7 @@ def test_a_misspelled_transcription_key_is_one_line(tmp_path: Path) -> None:
 def test_the_model_table_gives_the_name_and_a_thinking_level_sent_only_where_the_model_takes_it(
     tmp_path: Path,
 ) -> None:
-    from rholive.chat import setup_config
+    from rholive.conversation import setup_config
     from rholive.live import models, wire
 
     toml = tmp_path / "rholive.toml"

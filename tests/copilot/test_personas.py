@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from rholive.answers import is_nothing
 from rholive.config import load_settings
+from rholive.conversation import is_nothing
 from rholive.copilot.personas import (
     DEFAULT_PERSONA,
     NOTHING_RULE,

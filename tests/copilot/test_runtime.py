@@ -14,16 +14,16 @@ from runtime_support import SAFETY_S, Pages, RecordingView, until
 
 from rholive.audio.files import FileSource
 from rholive.config import Settings
+from rholive.conversation import End, Start
 from rholive.copilot.planner import PlannerConfig, TurnPlanner
 from rholive.copilot.printer import CopilotPrinter
 from rholive.copilot.runtime import Copilot, copilot_setup
 from rholive.copilot.screen_source import ScreenConfig, ScreenSource
 from rholive.copilot.store import TranscriptStore
-from rholive.copilot.turn_stream import End, Start
+from rholive.copilot.voice import Source
 from rholive.emulator import Emulator, EmulatorOptions
 from rholive.live import Endpoint, LiveSession
 from rholive.live import events as ev
-from rholive.voice_run import Source
 
 SILENT_ON_SCREEN = """
 rules:

@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from rholive.audio.files import FileSource
 from rholive.config import Settings
 from rholive.copilot.mixdown import SPM, Mixdown
+from rholive.copilot.voice import Source, VoiceRun
 from rholive.emulator import Emulator, EmulatorOptions
 from rholive.live import Endpoint
-from rholive.voice_run import Source, VoiceRun
 
 
 def pcm(values: list[int]) -> bytes:

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from rholive.chat import ChatPrinter, run_chat
+from rholive.chat import run_chat
 from rholive.config import load_settings
+from rholive.conversation import ChatPrinter
 from rholive.emulator import Emulator
 from rholive.live import events as ev
 

@@ -20,15 +20,15 @@ from xvfb import XServer, xvfb
 from rholive.audio.devices import capture
 from rholive.audio.synthetic import Clause
 from rholive.config import Settings
+from rholive.conversation import Start
 from rholive.copilot.planner import PlannerConfig, TurnPlanner
 from rholive.copilot.printer import CopilotPrinter
 from rholive.copilot.runtime import Copilot
 from rholive.copilot.screen_source import ScreenConfig, ScreenSource
 from rholive.copilot.store import TranscriptStore
-from rholive.copilot.turn_stream import Start
+from rholive.copilot.voice import Source
 from rholive.emulator import Emulator, EmulatorOptions
 from rholive.live import Endpoint
-from rholive.voice_run import Source
 
 __all__ = ["pulse", "xvfb"]  # fixtures, imported for pytest
 

@@ -20,10 +20,10 @@ from rholive.audio.pcm import rms_dbfs
 from rholive.audio.playback import Speaker
 from rholive.audio.synthetic import Clause, render
 from rholive.config import Settings
-from rholive.copilot.turn_stream import Start
+from rholive.conversation import Start
+from rholive.copilot.voice import Source, VoiceRun
 from rholive.emulator import Emulator, EmulatorOptions
 from rholive.live import Endpoint
-from rholive.voice_run import Source, VoiceRun
 
 __all__ = ["pulse"]  # the fixture, imported for pytest
 

@@ -28,17 +28,17 @@ from rholive.audio.playback import Speaker
 from rholive.audio.segmenter_settings import segmenter_config
 from rholive.config import Settings
 from rholive.connect import open_endpoint
+from rholive.conversation import TurnMode
 from rholive.copilot.personas import resolve_persona
 from rholive.copilot.planner import PlannerConfig, TurnPlanner
 from rholive.copilot.printer import CopilotPrinter
 from rholive.copilot.runtime import Controls, Copilot
 from rholive.copilot.screen_source import ScreenConfig, ScreenSource
 from rholive.copilot.store import TranscriptStore, default_path
+from rholive.copilot.voice import Source, open_sources, run_voice
 from rholive.live import Endpoint
-from rholive.replay import TurnMode
 from rholive.screen import ScreenCapture, check_display, terminal_area
 from rholive.ui.view import CopilotView
-from rholive.voice_run import Source, open_sources, run_voice
 
 
 @dataclass

@@ -3,7 +3,7 @@
 Precedence, highest first: `--persona NAME` (a preset), the `persona` setting (a preset named in the config
 file or `RHOLIVE_PERSONA`), the `system_instruction` setting (the user's own text replaces the default), the
 default preset `silent-helper` (the seed's "silent helper"). The presets where silence makes sense end with
-the `<nothing>` rule that `rholive.answers` filters out. Telegram has its own personas
+the `<nothing>` rule that `rholive.conversation.answers` filters out. Telegram has its own personas
 (`rholive.telegram.personas`); these are the copilot's.
 """
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from rholive.copilot.turn_stream import WireAction
+from rholive.conversation import VoicePrinter, WireAction
 from rholive.live import events as ev
-from rholive.replay import VoicePrinter
 from rholive.ui.view import Status, Who
 
 # Reply content goes through the answer filter; the raw events are not printed.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rholive.audio.segmenter import SendAudio, TurnClose, TurnOpen
-from rholive.copilot.turn_stream import Audio, End, Start, TurnStream
+from rholive.conversation import Audio, End, Start, TurnStream
 
 
 def chunk(t: float) -> SendAudio:

@@ -26,14 +26,25 @@ from rholive.audio.devices import Capture, capture
 from rholive.audio.echo_guard import GuardedMic
 from rholive.audio.playback import Speaker
 from rholive.audio.segmenter_settings import segmenter_config
-from rholive.chat import no_tools, session_options
 from rholive.config import Settings
 from rholive.connect import open_endpoint
+from rholive.conversation import (
+    Conversation,
+    End,
+    Start,
+    TurnMode,
+    TurnPump,
+    TurnStream,
+    VoicePrinter,
+    WireAction,
+    no_tools,
+    session_options,
+    stream_server_turns,
+    voice_setup,
+)
 from rholive.copilot.mixdown import Mixdown
-from rholive.copilot.turn_stream import End, Start, TurnStream, WireAction
 from rholive.live import Endpoint, LiveSession
 from rholive.live import events as ev
-from rholive.replay import Conversation, TurnMode, TurnPump, VoicePrinter, stream_server_turns, voice_setup
 
 
 @dataclass

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from rholive.answers import AnswerFilter, could_be_nothing, is_nothing
+from rholive.conversation import AnswerFilter, could_be_nothing, is_nothing
 
 NOTHING = [
     "<nothing>",

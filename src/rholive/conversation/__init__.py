@@ -1,0 +1,58 @@
+"""The one layer that drives a LiveSession for every face: setup from the settings and the model catalog, turns
+onto the wire, the answer stream (printers, the `<nothing>` filter), the cost against a budget.
+
+Faces (chat, replay, demo, the copilot, Telegram) import from here; this package imports `live/`, the pure
+gates of `audio/`, and the settings, never a face.
+"""
+
+from rholive.conversation.answers import AnswerFilter, could_be_nothing, is_nothing
+from rholive.conversation.budget import BUDGET_EXIT, cost_event, cost_meter
+from rholive.conversation.printers import ChatPrinter, VoicePrinter
+from rholive.conversation.setup import (
+    TurnMode,
+    no_tools,
+    session_options,
+    setup_config,
+    transcription_options,
+    voice_setup,
+)
+from rholive.conversation.talk import Conversation
+from rholive.conversation.turn_stream import Audio, End, Start, TurnStream, WireAction, apply
+from rholive.conversation.turns import (
+    ANSWER_TIMEOUT_S,
+    SERVER_QUIET_S,
+    TurnPump,
+    stream_server_turns,
+    until_over_budget,
+    wait_until,
+)
+
+__all__ = [
+    "ANSWER_TIMEOUT_S",
+    "BUDGET_EXIT",
+    "SERVER_QUIET_S",
+    "AnswerFilter",
+    "Audio",
+    "ChatPrinter",
+    "Conversation",
+    "End",
+    "Start",
+    "TurnMode",
+    "TurnPump",
+    "TurnStream",
+    "VoicePrinter",
+    "WireAction",
+    "apply",
+    "cost_event",
+    "cost_meter",
+    "could_be_nothing",
+    "is_nothing",
+    "no_tools",
+    "session_options",
+    "setup_config",
+    "stream_server_turns",
+    "transcription_options",
+    "until_over_budget",
+    "voice_setup",
+    "wait_until",
+]

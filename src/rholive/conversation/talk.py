@@ -1,0 +1,86 @@
+"""One conversation as a face follows it: consumes the session's events, prints them, counts the answers, keeps
+the cost against the budget, remembers how the session ended."""
+
+from __future__ import annotations
+
+import asyncio
+
+from rholive.conversation.budget import cost_event
+from rholive.conversation.printers import VoicePrinter
+from rholive.conversation.turns import ANSWER_TIMEOUT_S, SERVER_QUIET_S, wait_until
+from rholive.live import LiveSession
+from rholive.live import events as ev
+from rholive.live.cost import CostMeter
+
+
+class Conversation:
+    """Consumes session events, counts answers, remembers how the session ended."""
+
+    def __init__(
+        self,
+        session: LiveSession,
+        printer: VoicePrinter,
+        meter: CostMeter | None = None,
+        budget_usd: float | None = None,
+    ) -> None:
+        self.session = session
+        self.printer = printer
+        self.meter = meter
+        self.budget_usd = budget_usd
+        self.over_budget = asyncio.Event()
+        self.answers = 0
+        self.closed: ev.Closed | None = None
+        self.last_event = 0.0
+        self.replying = False
+        self._changed = asyncio.Condition()
+        self.task: asyncio.Task[None] | None = None
+
+    def start(self) -> Conversation:
+        self.task = asyncio.create_task(self._consume())
+        return self
+
+    async def _consume(self) -> None:
+        loop = asyncio.get_running_loop()
+        async for event in self.session:
+            self.on_event(event)
+            self.printer.event(event)
+            if isinstance(event, ev.Usage) and self.meter is not None:
+                self.printer.cost(cost_event(self.meter, self.meter.add(event)))
+                if self.meter.reached(self.budget_usd):
+                    self.over_budget.set()
+            async with self._changed:
+                self.last_event = loop.time()
+                if isinstance(event, ev.AnswerComplete):  # not TurnComplete: background reasoning goes on
+                    self.answers += 1
+                    self.replying = False
+                elif isinstance(event, ev.TextPart | ev.AudioChunk | ev.OutputTranscription | ev.ToolCall):
+                    self.replying = True
+                elif isinstance(event, ev.Closed):
+                    self.closed = event
+                self._changed.notify_all()
+        async with self._changed:
+            self._changed.notify_all()
+
+    def on_event(self, event: ev.Event) -> None:
+        """Hook for subclasses (playback)."""
+
+    async def wait_answers(self, count: int, limit_s: float = ANSWER_TIMEOUT_S) -> bool:
+        """Until `count` answers arrived (True) or the session closed / timed out (False)."""
+        await wait_until(self._changed, lambda: self.answers >= count or self.closed is not None, limit_s)
+        return self.answers >= count
+
+    async def wait_quiet(self, quiet_s: float = SERVER_QUIET_S, limit_s: float = ANSWER_TIMEOUT_S) -> None:
+        """Server turns: we cannot know how many turns the server heard; wait for a reply-free quiet spell."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit_s
+        self.last_event = max(self.last_event, loop.time())
+        while self.closed is None and loop.time() < deadline:
+            left = self.last_event + quiet_s - loop.time()
+            if left <= 0 and not self.replying:
+                return
+            await asyncio.sleep(max(left, 0.1))
+
+    async def close(self) -> None:
+        await self.session.close()
+        if self.task is not None:
+            await self.task
