@@ -16,9 +16,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtWidgets import QApplication
 
-from rholive.ui.overlay_settings import OverlaySettings
-from rholive.ui.overlay_view import OverlayView
-from rholive.ui.overlay_window import OverlayWindow
+from rholive.ui.overlay import OverlaySettings, OverlayView, OverlayWindow
 
 ANSWER = """**Two Sum** — one pass with a hash map, O(n) time, O(n) space:
 

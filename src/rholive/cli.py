@@ -450,7 +450,7 @@ def telegram(
     import os
 
     from rholive.telegram import run_bot
-    from rholive.telegram.voicechat_cli import voicechat_config
+    from rholive.telegram.voicechat import voicechat_config
 
     token = bot_token or os.environ.get("RHOLIVE_BOT_TOKEN")
     if not token:

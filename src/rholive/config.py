@@ -83,7 +83,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=default_data_dir)
     # the [segmenter] table (audio.segmenter_settings)
     segmenter: dict[str, Any] = Field(default_factory=dict)
-    overlay: dict[str, Any] = Field(default_factory=dict)  # the [overlay] table (ui.overlay_settings)
+    overlay: dict[str, Any] = Field(default_factory=dict)  # the [overlay] table (ui.overlay.settings)
     # the [prices] table: USD per 1M tokens over the catalog's (text_in, audio_in, text_out, audio_out)
     prices: dict[str, float] = Field(default_factory=dict)
     budget_usd: float | None = None  # end the session once the estimated cost reaches this (--budget)

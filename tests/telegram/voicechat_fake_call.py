@@ -31,13 +31,13 @@ from typing import Any
 import ntgcalls
 
 from rholive.audio.pcm import rms_dbfs
-from rholive.telegram import voicechat_texts as texts
-from rholive.telegram.voicechat_client import (
+from rholive.telegram.voicechat import (
     NO_VOICE_CHAT,
     NOT_MEMBER,
     DropCallback,
     FramesCallback,
     JoinError,
+    texts,
 )
 
 RATE = 48000

@@ -231,8 +231,7 @@ def main(settings: Settings, options: RunOptions) -> int:
         printer = CopilotPrinter(sys.stdout, sys.stderr, json_mode=True)
         return asyncio.run(_session(settings, options, printer, printer, controls, signals=True))
     if not options.terminal:
-        from rholive.ui.overlay import overlay_available, run_with_overlay
-        from rholive.ui.overlay_settings import OverlaySettings
+        from rholive.ui.overlay import OverlaySettings, overlay_available, run_with_overlay
 
         why_not = overlay_available() or _qt_fails()
         if why_not is None:
@@ -254,7 +253,7 @@ def _preflight(settings: Settings, options: RunOptions) -> None:
         segmenter_config(settings.segmenter)
     except ValueError as exc:
         raise settings.table_error("segmenter", exc) from None
-    from rholive.ui.overlay_settings import OverlaySettings
+    from rholive.ui.overlay import OverlaySettings
 
     try:  # checked even for --terminal/--json: a typo there should not wait for the day the overlay runs
         OverlaySettings.from_mapping(settings.overlay).hotkeys.bindings()

@@ -1,7 +1,7 @@
 """Telegram: voice notes to a bot (aiogram 3) answered by one Live session per chat.
 
-Group voice chats live in the ``voicechat_*`` modules (optional extra). The names below are loaded on first
-use (PEP 562), so the call worker child process, which imports ``rholive.telegram.voicechat_worker``, does
+Group voice chats live in the ``voicechat`` package (optional extra). The names below are loaded on first
+use (PEP 562), so the call worker child process, which imports ``rholive.telegram.voicechat.worker``, does
 not pay for importing aiogram (seconds on a loaded machine) that it never uses.
 """
 

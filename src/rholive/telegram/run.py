@@ -24,7 +24,7 @@ from rholive.telegram.pacing import Pacer, PacingOptions
 from rholive.telegram.personas import DEFAULT_PERSONA, Persona, default_personas
 from rholive.telegram.replies import send_text
 from rholive.telegram.store import ChatStore
-from rholive.telegram.voicechat_supervisor import VoiceChatConfig, VoiceChatsOff, VoiceChatSupervisor
+from rholive.telegram.voicechat import VoiceChatConfig, VoiceChatsOff, VoiceChatSupervisor
 
 log = logging.getLogger("rholive.telegram")
 
@@ -64,7 +64,7 @@ class VoiceNoteBot:
         default = DEFAULT_PERSONA if DEFAULT_PERSONA in names else next(iter(names))
         self.hub = ChatHub(self.bot, endpoint, self.store, self.pacer, names, default, options, on_timing)
         self.refusals = Refusals(self.bot, self.pacer)
-        # Group voice chats run in a child process (see voicechat_supervisor): the bot only sends commands.
+        # Group voice chats run in a child process (see voicechat.supervisor): the bot only sends commands.
         self.voicechats: VoiceChatSupervisor | VoiceChatsOff = VoiceChatsOff(self._tell)
         if voicechat is not None:
             persona = names[default]  # the call speaks as the default persona, with the bot's model

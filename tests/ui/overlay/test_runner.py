@@ -20,8 +20,7 @@ except ImportError as exc:
         raise RuntimeError(f"CI=true but the gui extra is not installed: {exc}") from exc
     pytest.skip(f"the gui extra (PySide6) is not installed: {exc}", allow_module_level=True)
 
-from rholive.ui.overlay import OverlaySettings, overlay_available, run_with_overlay
-from rholive.ui.overlay_view import OverlayView
+from rholive.ui.overlay import OverlaySettings, OverlayView, overlay_available, run_with_overlay
 
 NO_HOTKEYS = OverlaySettings(global_hotkeys=False)
 

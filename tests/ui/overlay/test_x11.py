@@ -30,8 +30,7 @@ def child() -> int:
     from PySide6.QtCore import QCoreApplication
     from PySide6.QtGui import QGuiApplication
 
-    from rholive.ui.overlay import run_with_overlay
-    from rholive.ui.overlay_view import OverlayView
+    from rholive.ui.overlay import OverlayView, run_with_overlay
 
     views: list[OverlayView] = []
 
@@ -72,7 +71,7 @@ if __name__ == "__main__":
 
 import pytest  # noqa: E402  (the child above needs none of the test machinery)
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "real"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "real"))
 from gui_parts import gui_tools  # noqa: E402
 from xvfb import XServer, xvfb  # noqa: E402, F401  (fixture)
 

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "real"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "real"))
 from xvfb import XServer, xvfb  # noqa: F401  (fixture)
 
-from rholive.ui.overlay_hotkeys import (
+from rholive.ui.overlay import (
     GlobalHotkeys,
     Hotkey,
     HotkeyError,
@@ -162,8 +162,7 @@ def test_hotkeys_drive_the_overlay_window(xvfb: XServer) -> None:  # noqa: F811
         from PySide6.QtCore import QCoreApplication, QEventLoop
         from PySide6.QtWidgets import QApplication
 
-        from rholive.ui.overlay_view import OverlayView
-        from rholive.ui.overlay_window import OverlayWindow
+        from rholive.ui.overlay import OverlayView, OverlayWindow
     except ImportError as exc:
         _require(f"PySide6 ({exc})", False, "uv sync --extra gui")
     app = QApplication.instance() or QApplication(["rholive-tests", "-platform", "offscreen"])  # keys: Xvfb

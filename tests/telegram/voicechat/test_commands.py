@@ -25,15 +25,14 @@ if importlib.util.find_spec("ntgcalls") is None:
 from rholive.config import Settings
 from rholive.emulator import Emulator
 from rholive.telegram import run_bot
-from rholive.telegram import voicechat_texts as say
-from rholive.telegram.voicechat_plan import PlanOptions
-from rholive.telegram.voicechat_supervisor import VoiceChatConfig
+from rholive.telegram.voicechat import PlanOptions, VoiceChatConfig
+from rholive.telegram.voicechat import texts as say
 
-from .conftest import FAST, TOKEN, Note
-from .fake_bot_api import FakeBotAPI
+from ..conftest import FAST, TOKEN, Note
+from ..fake_bot_api import FakeBotAPI
 
 GROUP, OTHER_GROUP, STRANGERS, ALICE = -1001234567890, -1005550001111, -1007770002222, 1001
-FAKE = Path(__file__).with_name("voicechat_fake_call.py")
+FAKE = Path(__file__).parent.parent / "voicechat_fake_call.py"
 SESSION = "1ApWapzMBu4FakeTelethonSessionStringForTestsOnly" + "x" * 300
 API_ID, API_HASH = 2040777, "0123456789abcdeffedcba9876543210"
 WAIT_S = 90.0

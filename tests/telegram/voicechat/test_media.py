@@ -7,7 +7,7 @@ import asyncio
 import numpy as np
 import pytest
 
-from rholive.telegram.voicechat_media import FramePacer, Mixer
+from rholive.telegram.voicechat import FramePacer, Mixer
 
 RATE = 48000
 FRAME = RATE // 100 * 2

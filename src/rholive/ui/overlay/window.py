@@ -2,7 +2,7 @@
 
 Header (title, Ask / Pause / Click-through / Hide / Close), the conversation (history and the streaming answer),
 one level meter per source and a status line. The window's methods are the Qt-side halves of `CopilotView`;
-`OverlayView` (overlay.py) marshals the runtime's calls onto them.
+`OverlayView` (view.py) marshals the runtime's calls onto them.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizeGrip, QToolButton, QVBoxLayout, QWidget
 
 from rholive.ui.dashboard import cost_text
-from rholive.ui.overlay_settings import OverlaySettings
-from rholive.ui.overlay_widgets import MUTED, TEXT, Conversation, LevelMeter
+from rholive.ui.overlay.settings import OverlaySettings
+from rholive.ui.overlay.widgets import MUTED, TEXT, Conversation, LevelMeter
 from rholive.ui.view import CopilotControls
 
 STATUS_COLOURS = {

@@ -31,32 +31,79 @@ Use from `rholive run`::
 `overlay_available() -> str | None`: None when the overlay can run here, else the reason it cannot (PySide6
 not installed or not loadable, no display). It imports no Qt module on the failure paths that it can detect
 without one, so it is cheap to call before choosing the interface.
+
+Its parts, in the order the runtime's calls flow through them: ``runner`` (Qt owns the main thread, the
+asyncio runtime a worker thread) → ``view`` (`OverlayView`, marshals the runtime's calls onto the Qt thread)
+→ ``window`` (`OverlayWindow`) → ``widgets`` (the conversation, code blocks, level meters) → ``markdown``
+(an answer split into prose and code). ``settings`` (`OverlaySettings`, the ``[overlay]`` table) and
+``hotkeys`` (parsing, and the X11 grab) import no Qt, so the CLI and the config use them without the extra;
+so does this module. The Qt parts below are loaded on first use (PEP 562).
 """
 
 from __future__ import annotations
 
 import ctypes
+import importlib
 import importlib.util
 import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from rholive.ui.overlay_hotkeys import HotkeyError, HotkeySettings
-from rholive.ui.overlay_settings import OverlaySettings
+from rholive.ui.overlay.hotkeys import (
+    GlobalHotkeys,
+    Hotkey,
+    HotkeyError,
+    HotkeySettings,
+    HotkeysUnavailable,
+    parse_hotkey,
+)
+from rholive.ui.overlay.settings import OverlaySettings
 from rholive.ui.view import CopilotControls
 
 if TYPE_CHECKING:
-    from rholive.ui.overlay_view import OverlayView
+    from rholive.ui.overlay.markdown import Code, Prose, split_markdown
+    from rholive.ui.overlay.view import OverlayView
+    from rholive.ui.overlay.widgets import CODE_BG, CodeBlock
+    from rholive.ui.overlay.window import OverlayWindow
+
+_LAZY = {  # Qt (or only used with it): imported on first use, so this module imports without the gui extra
+    "CODE_BG": "widgets",
+    "Code": "markdown",
+    "CodeBlock": "widgets",
+    "OverlayView": "view",
+    "OverlayWindow": "window",
+    "Prose": "markdown",
+    "split_markdown": "markdown",
+}
 
 __all__ = [
+    "CODE_BG",
+    "Code",
+    "CodeBlock",
+    "GlobalHotkeys",
+    "Hotkey",
     "HotkeyError",
     "HotkeySettings",
+    "HotkeysUnavailable",
     "OverlaySettings",
+    "OverlayView",
+    "OverlayWindow",
+    "Prose",
     "overlay_available",
+    "parse_hotkey",
     "run_with_overlay",
+    "split_markdown",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'rholive.ui.overlay' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"rholive.ui.overlay.{module}"), name)
+
 
 _HEADLESS_PLATFORMS = ("offscreen", "minimal", "vnc", "eglfs", "linuxfb")
 
@@ -105,6 +152,6 @@ def run_with_overlay(
     settings: OverlaySettings | None = None,
 ) -> int:
     """Run `main(view)` in a worker thread with the overlay in this thread; see the module docstring."""
-    from rholive.ui.overlay_runner import run_with_overlay as run
+    from rholive.ui.overlay.runner import run_with_overlay as run
 
     return run(main, controls=controls, settings=settings)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rholive.ui.overlay_markdown import Code, Prose, split_markdown
+from rholive.ui.overlay import Code, Prose, split_markdown
 
 ANSWER = "Use a set:\n\n```python\nseen = set()\nfor x in xs:\n    seen.add(x)\n```\n\nThat is O(n)."
 

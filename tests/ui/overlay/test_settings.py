@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rholive.ui.overlay_hotkeys import HotkeyError, HotkeySettings
-from rholive.ui.overlay_settings import OverlaySettings
+from rholive.ui.overlay import HotkeyError, HotkeySettings, OverlaySettings
 
 
 def test_from_a_config_table_with_hotkeys() -> None:

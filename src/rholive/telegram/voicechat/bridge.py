@@ -4,8 +4,8 @@ Uplink: frames heard in the call (one s16le block per speaker SSRC every 10 ms) 
 mono → ``session.send_audio``. Downlink: the model's 24 kHz reply → resampled to the call's rate →
 :class:`FramePacer` → ``send_external_frame``. ``Interrupted`` (barge-in) flushes the playback queue.
 
-Joining a real group call with a user account is `voicechat_join.PyTgCallsClient` (py-tgcalls over Telethon),
-run in the call worker child process (`voicechat_worker`) behind the `voicechat_client.CallClient` boundary.
+Joining a real group call with a user account is `join.PyTgCallsClient` (py-tgcalls over Telethon),
+run in the call worker child process (`worker`) behind the `client.CallClient` boundary.
 `join_group_call` below is the same flow on a bare ntgcalls instance: ``payload = await ntg.create_call(chat)``
 → the account sends ``phone.joinGroupCall`` with it and gets the transport params back → ``ntg.connect``.
 """
@@ -21,10 +21,10 @@ from typing import Any, Protocol
 from rholive.audio.pcm import Resampler
 from rholive.live import LiveSession
 from rholive.live import events as ev
-from rholive.telegram.voicechat_media import Clock, FramePacer
-from rholive.telegram.voicechat_speaker import MIX, make_mixer
+from rholive.telegram.voicechat.media import Clock, FramePacer
+from rholive.telegram.voicechat.speaker import MIX, make_mixer
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("rholive.telegram.voicechat_bridge")  # its name before the move, as logs show it
 
 MODEL_IN_RATE = 16000
 

@@ -28,7 +28,7 @@ import contextlib
 import logging
 from typing import Any
 
-from rholive.telegram.voicechat_client import (
+from rholive.telegram.voicechat.client import (
     BAD_SESSION,
     NO_VOICE_CHAT,
     NOT_MEMBER,
@@ -38,9 +38,9 @@ from rholive.telegram.voicechat_client import (
     FramesCallback,
     JoinError,
 )
-from rholive.telegram.voicechat_texts import BAD_SESSION as BAD_SESSION_TEXT
-from rholive.telegram.voicechat_texts import NO_VOICE_CHAT as NO_VOICE_CHAT_TEXT
-from rholive.telegram.voicechat_texts import NOT_MEMBER as NOT_MEMBER_TEXT
+from rholive.telegram.voicechat.texts import BAD_SESSION as BAD_SESSION_TEXT
+from rholive.telegram.voicechat.texts import NO_VOICE_CHAT as NO_VOICE_CHAT_TEXT
+from rholive.telegram.voicechat.texts import NOT_MEMBER as NOT_MEMBER_TEXT
 
 log = logging.getLogger("rholive.telegram.voicechat")
 WATCHDOG_S = 5.0

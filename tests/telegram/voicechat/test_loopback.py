@@ -23,9 +23,9 @@ from rholive.emulator.brains import Action, Say, UserTurn  # noqa: E402
 from rholive.live import Endpoint, LiveSession, SetupConfig  # noqa: E402
 from rholive.live import events as ev  # noqa: E402
 from rholive.live.wire import ActivityDetection  # noqa: E402
-from rholive.telegram.voicechat_bridge import NTgCallsIO, VoiceChatBridge  # noqa: E402
+from rholive.telegram.voicechat import NTgCallsIO, VoiceChatBridge  # noqa: E402
 
-from . import voicechat_fake_call as fake_call  # noqa: E402  (after the ntgcalls check)
+from .. import voicechat_fake_call as fake_call  # noqa: E402  (after the ntgcalls check)
 
 RATE = 48000
 BOT_ID, USER_ID = 1, 2  # each side names the call by the other's id

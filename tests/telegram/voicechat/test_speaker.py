@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from rholive.audio.pcm import rms_dbfs
-from rholive.telegram.voicechat_media import Mixer
-from rholive.telegram.voicechat_speaker import (
+from rholive.telegram.voicechat import (
     ActiveSpeaker,
     FollowingMixer,
     FollowOptions,
+    Mixer,
     make_mixer,
 )
 

@@ -26,10 +26,7 @@ except ImportError as exc:  # the gui extra is missing
         raise RuntimeError(f"CI=true but the gui extra is not installed: {exc}") from exc
     pytest.skip(f"the gui extra (PySide6) is not installed: {exc}", allow_module_level=True)
 
-from rholive.ui.overlay_settings import OverlaySettings
-from rholive.ui.overlay_view import OverlayView
-from rholive.ui.overlay_widgets import CODE_BG, CodeBlock
-from rholive.ui.overlay_window import OverlayWindow
+from rholive.ui.overlay import CODE_BG, CodeBlock, OverlaySettings, OverlayView, OverlayWindow
 
 CI = os.environ.get("CI") == "true"
 CODE = 'def two_sum(nums, target):\n    seen = {}\n    for i, n in enumerate(nums):\n        seen[n] = i\n    return "done"'

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
 
-from rholive.ui.overlay_window import OverlayWindow
+from rholive.ui.overlay.window import OverlayWindow
 from rholive.ui.view import CopilotControls, Status, Who
 
 _QUEUED = Qt.ConnectionType.QueuedConnection

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from rholive.ui.overlay_hotkeys import HotkeySettings
+from rholive.ui.overlay.hotkeys import HotkeySettings
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The call worker: a child process that holds the group calls, so a crash of the call library (ntgcalls is
 native code) kills this process and never the voice-note bot.
 
-``python -m rholive.telegram.voicechat_worker`` speaks JSON lines: it reads its config (one line, with the
+``python -m rholive.telegram.voicechat.worker`` speaks JSON lines: it reads its config (one line, with the
 secrets: they never travel in argv or the environment) and then commands on stdin, and writes events on
 stdout. stdout is moved to a private descriptor first and fd 1 pointed at stderr, so whatever a library
 prints (py-tgcalls prints a banner) cannot corrupt the event stream.
@@ -29,8 +29,8 @@ from rholive.connect import ca_context
 from rholive.live import Endpoint, LiveSession, SetupConfig, ToolRegistry
 from rholive.live.wire import ActivityDetection
 from rholive.telegram.logsafe import RedactingFilter, install_redaction
-from rholive.telegram.voicechat_bridge import VoiceChatBridge
-from rholive.telegram.voicechat_client import (
+from rholive.telegram.voicechat.bridge import VoiceChatBridge
+from rholive.telegram.voicechat.client import (
     TRANSIENT,
     UNAVAILABLE,
     CallClient,
@@ -39,10 +39,10 @@ from rholive.telegram.voicechat_client import (
     JoinError,
     load_factory,
 )
-from rholive.telegram.voicechat_speaker import MIX
+from rholive.telegram.voicechat.speaker import MIX
 
 log = logging.getLogger("rholive.telegram.voicechat")
-DEFAULT_FACTORY = "rholive.telegram.voicechat_join:make_client"
+DEFAULT_FACTORY = "rholive.telegram.voicechat.join:make_client"
 SPEECH_DBFS = -45.0  # a frame this loud counts as someone speaking (for the idle leave)
 SPEECH_EVERY_S = 1.0
 SECRET_KEYS = ("session", "api_hash", "api_id", "api_key", "ephemeral_token")

@@ -17,12 +17,17 @@ import pytest
 from rholive.emulator import Emulator
 from rholive.live import Endpoint, LiveSession, SetupConfig
 from rholive.telegram.logsafe import RedactingFilter
-from rholive.telegram.voicechat_cli import voicechat_config
-from rholive.telegram.voicechat_client import NO_VOICE_CHAT, JoinError
-from rholive.telegram.voicechat_supervisor import VoiceChatConfig, WorkerProcess, describe_exit
-from rholive.telegram.voicechat_worker import Worker
+from rholive.telegram.voicechat import (
+    NO_VOICE_CHAT,
+    JoinError,
+    VoiceChatConfig,
+    Worker,
+    WorkerProcess,
+    describe_exit,
+    voicechat_config,
+)
 
-FAKE = Path(__file__).with_name("voicechat_fake_call.py")
+FAKE = Path(__file__).parent.parent / "voicechat_fake_call.py"
 G = -1001234567890
 SESSION, API_HASH = "1BVtsOKABu-secret-session-" + "s" * 200, "feedfacefeedfacefeedfacefeedface"
 

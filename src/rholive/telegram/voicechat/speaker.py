@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rholive.audio.pcm import rms_dbfs
-from rholive.telegram.voicechat_media import FRAME_MS, Mixer
+from rholive.telegram.voicechat.media import FRAME_MS, Mixer
 
 MIX, ACTIVE = "mix", "active"
 MODES = (MIX, ACTIVE)

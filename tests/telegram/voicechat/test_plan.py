@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from rholive.telegram import voicechat_texts as say
-from rholive.telegram.voicechat_plan import CallPlan, Join, Leave, PlanOptions, Say, State
+from rholive.telegram.voicechat import CallPlan, Join, Leave, PlanOptions, Say, State
+from rholive.telegram.voicechat import texts as say
 
 G = -1001234567890  # a supergroup's chat id, as the Bot API and Telethon both mark it
 H = -1009876543210

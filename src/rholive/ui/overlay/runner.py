@@ -1,4 +1,4 @@
-"""Qt in the main thread, the asyncio runtime in a worker thread, each ending the other. See overlay.py."""
+"""Qt in the main thread, the asyncio runtime in a worker thread, each ending the other. See __init__.py."""
 
 from __future__ import annotations
 
@@ -15,13 +15,13 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QApplication
 
 from rholive import interrupts
-from rholive.ui.overlay_hotkeys import GlobalHotkeys, HotkeysUnavailable
-from rholive.ui.overlay_settings import OverlaySettings
-from rholive.ui.overlay_view import OverlayView
-from rholive.ui.overlay_window import OverlayWindow
+from rholive.ui.overlay.hotkeys import GlobalHotkeys, HotkeysUnavailable
+from rholive.ui.overlay.settings import OverlaySettings
+from rholive.ui.overlay.view import OverlayView
+from rholive.ui.overlay.window import OverlayWindow
 from rholive.ui.view import CopilotControls
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("rholive.ui.overlay_runner")  # its name before the move, as logs show it
 STOP_GRACE_MS = 10_000  # after the window closes, how long the runtime gets to wind down
 
 

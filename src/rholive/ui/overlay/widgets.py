@@ -1,7 +1,7 @@
 """The overlay's parts (Qt): a level meter, a code block with a Copy button, an answer rendered from Markdown,
 and the scrolling conversation (history of turns and answers, the streaming answer at the bottom).
 
-All of these live in the Qt thread; `OverlayView` (overlay.py) is what other threads call.
+All of these live in the Qt thread; `OverlayView` (view.py) is what other threads call.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rholive.ui.overlay_markdown import Code, Prose, Segment, split_markdown
+from rholive.ui.overlay.markdown import Code, Prose, Segment, split_markdown
 
 TEXT = "#e8eaf0"
 MUTED = "#9aa3b2"

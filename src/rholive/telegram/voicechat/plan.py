@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from rholive.telegram import voicechat_texts as say
+from rholive.telegram.voicechat import texts as say
 
 
 class State(StrEnum):

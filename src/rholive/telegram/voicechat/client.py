@@ -1,7 +1,7 @@
 """The boundary between rholive and the MTProto side of a group call: the `CallClient` protocol.
 
 The call worker only talks to a `CallClient`: join a group's voice chat, leave it, send our 10 ms PCM frames,
-receive everyone's frames, hear about drops. The real one (`voicechat_join.PyTgCallsClient`) is py-tgcalls
+receive everyone's frames, hear about drops. The real one (`join.PyTgCallsClient`) is py-tgcalls
 over a Telethon user account; tests plug in a fake at this boundary, since Telegram's servers cannot run
 offline, and keep the real ntgcalls media path behind it.
 """

@@ -1,6 +1,6 @@
 """The bot's side of the group calls: runs the call worker as a child process and drives `CallPlan`.
 
-The worker (``python -m rholive.telegram.voicechat_worker``) is started on the first ``/join`` and talks JSON
+The worker (``python -m rholive.telegram.voicechat.worker``) is started on the first ``/join`` and talks JSON
 lines over its stdin/stdout. If it dies — an exception, ``os.abort()``, a segfault in native code — this side
 sees the pipe close, reads the exit status, tells every affected chat, and the plan rejoins through a new
 worker after a backoff. The voice-note bot shares nothing with the worker but that pipe, so it keeps
@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rholive.live import Endpoint
-from rholive.telegram import voicechat_texts as say
-from rholive.telegram.voicechat_plan import CallPlan, Effect, Join, Leave, PlanOptions, Say, State
-from rholive.telegram.voicechat_speaker import MIX
+from rholive.telegram.voicechat import texts as say
+from rholive.telegram.voicechat.plan import CallPlan, Effect, Join, Leave, PlanOptions, Say, State
+from rholive.telegram.voicechat.speaker import MIX
 
 log = logging.getLogger("rholive.telegram.voicechat")
 Tell = Callable[[int, str], Awaitable[None]]
@@ -102,7 +102,7 @@ class WorkerProcess:
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "rholive.telegram.voicechat_worker",
+            "rholive.telegram.voicechat.worker",
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             limit=1 << 20,

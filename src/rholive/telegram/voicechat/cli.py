@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from rholive.telegram.voicechat_plan import PlanOptions
-from rholive.telegram.voicechat_speaker import MODES
-from rholive.telegram.voicechat_supervisor import VoiceChatConfig
+from rholive.telegram.voicechat.plan import PlanOptions
+from rholive.telegram.voicechat.speaker import MODES
+from rholive.telegram.voicechat.supervisor import VoiceChatConfig
 
 
 def voicechat_config(

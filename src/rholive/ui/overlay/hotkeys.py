@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("rholive.ui.overlay_hotkeys")  # its name before the move, as logs show it
 
 # Spec modifier -> (X modifier mask name, Qt key-sequence name).
 _MODIFIERS: dict[str, tuple[str, str]] = {

@@ -23,7 +23,7 @@ from pytgcalls.types import ChatUpdate
 from telethon import TelegramClient
 from telethon.sessions import StringSession
 
-from rholive.telegram.voicechat_join import PyTgCallsClient
+from rholive.telegram.voicechat import PyTgCallsClient
 
 G, OTHER = -1001234567890, -1005550001111
 PCM = b"\x10\x00" * 480
