@@ -120,9 +120,14 @@ class Screen:
 
     def overlay(self) -> Any:
         """The viewable top-level window titled rholive, or None."""
+        from Xlib import error
+
         for window in self.x.screen().root.query_tree().children:
-            if window.get_wm_name() == "rholive" and window.get_attributes().map_state == 2:
-                return window
+            try:
+                if window.get_wm_name() == "rholive" and window.get_attributes().map_state == 2:
+                    return window
+            except error.BadWindow:  # a window (a Qt helper) closed between the tree query and this one
+                continue
         return None
 
     def atoms(self, window: Any, name: str) -> list[str]:
