@@ -86,6 +86,9 @@ async def list_models(
                 listed.extend(models)
                 if token is None:
                     return listed
+    except aiohttp.ClientConnectorError as exc:  # its text names the SSL context object: say what failed
+        reason = exc.os_error.strerror or type(exc.os_error).__name__
+        raise ListingError(f"cannot read {url}: cannot connect to {exc.host}:{exc.port} ({reason})") from None
     except (aiohttp.ClientError, OSError, TimeoutError) as exc:
         detail = endpoint.redact(str(exc)) or type(exc).__name__
         raise ListingError(f"cannot read {url}: {detail}") from None
