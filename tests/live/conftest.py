@@ -92,14 +92,15 @@ class Events:
     def count(self, kind: type) -> int:
         return len(self.of(kind))
 
-    def replies(self) -> list[str]:
-        """The text of every completed model turn, in order (a turn cut by a reconnect restarts)."""
+    def replies(self, end: type = ev.TurnComplete) -> list[str]:
+        """The text of every completed model turn (ended by ``end``), in order (a turn cut by a reconnect
+        restarts)."""
         done, current = [], []
         for event in self.items:
             text = ev.answer_text(event)
             if text is not None:
                 current.append(text)
-            elif isinstance(event, ev.TurnComplete):
+            elif isinstance(event, end):
                 done.append("".join(current).strip())
                 current = []
             elif isinstance(event, ev.Reconnecting | ev.Interrupted):

@@ -21,16 +21,7 @@ SPOKEN = SetupConfig(
 
 def answers(seen: Events) -> list[str]:
     """The text of every finished answer (ended by AnswerComplete), in order."""
-    done: list[str] = []
-    current: list[str] = []
-    for event in seen.items:
-        text = ev.answer_text(event)
-        if text is not None:
-            current.append(text)
-        elif isinstance(event, ev.AnswerComplete):
-            done.append("".join(current).strip())
-            current = []
-    return done
+    return seen.replies(ev.AnswerComplete)
 
 
 def seeded(conversation: Conversation) -> list[tuple[str, str]]:

@@ -7,8 +7,9 @@ not pay for importing aiogram (seconds on a loaded machine) that it never uses.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from rholive.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from rholive.telegram.chats import ChatOptions, Timing
@@ -39,8 +40,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'rholive.telegram' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"rholive.telegram.{module}"), name)
+__getattr__ = lazy_attributes(__name__, _WHERE)

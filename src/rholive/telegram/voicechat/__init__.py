@@ -19,8 +19,9 @@ extra (ntgcalls, py-tgcalls, Telethon) until a call is joined.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from rholive.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from rholive.telegram.voicechat import texts
@@ -111,10 +112,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name == "texts":
-        return importlib.import_module("rholive.telegram.voicechat.texts")
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'rholive.telegram.voicechat' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"rholive.telegram.voicechat.{module}"), name)
+__getattr__ = lazy_attributes(__name__, {**_WHERE, "texts": "texts"})

@@ -49,8 +49,9 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from rholive.lazy import lazy_attributes
 from rholive.ui.overlay.hotkeys import (
     GlobalHotkeys,
     Hotkey,
@@ -98,11 +99,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'rholive.ui.overlay' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"rholive.ui.overlay.{module}"), name)
+__getattr__ = lazy_attributes(__name__, _LAZY)
 
 
 _HEADLESS_PLATFORMS = ("offscreen", "minimal", "vnc", "eglfs", "linuxfb")
