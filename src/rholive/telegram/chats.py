@@ -28,7 +28,7 @@ from rholive.telegram.link import INPUT_RATE, Answer, ChatLink
 from rholive.telegram.pacing import Pacer
 from rholive.telegram.personas import Persona
 from rholive.telegram.replies import send_reply, send_text
-from rholive.telegram.store import ChatStore
+from rholive.telegram.store import ChatStates
 
 log = logging.getLogger("rholive.telegram")
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024  # the cloud Bot API refuses to serve bigger files to bots
@@ -101,7 +101,7 @@ class ChatHub:
         self,
         bot: Bot,
         endpoint: Endpoint,
-        store: ChatStore,
+        store: ChatStates,
         pacer: Pacer,
         personas: dict[str, Persona],
         default_persona: str,
@@ -133,6 +133,21 @@ class ChatHub:
     @property
     def active_chats(self) -> int:
         return len(self._workers)
+
+    # -- the Redis workers' side (scale.worker): they order a chat's jobs themselves
+
+    async def run(self, chat_id: int, job: Job) -> None:
+        """Answer one job now, under the hub's limit of chats worked on at once."""
+        async with self._slots:
+            self._busy.add(chat_id)
+            try:
+                await self._run_job(chat_id, job)
+            finally:
+                self._busy.discard(chat_id)
+
+    async def drop_session(self, chat_id: int) -> None:
+        """Close the chat's session (another worker moved its conversation on; the next job resumes)."""
+        await self._close_link(chat_id)
 
     async def close(self) -> None:
         """Stop every worker (a job in progress is abandoned) and close every session; handles stay stored."""
@@ -267,7 +282,9 @@ class ChatHub:
         session (the next message opens a fresh one, resuming from the stored handle) and return None."""
         try:
             link = await self._link(chat_id)
-            return await turn(link)
+            answer = await turn(link)
+            self.store.set_history(chat_id, link.history)
+            return answer
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # SetupRejected, refused connections, timeouts, a session that closed
@@ -296,12 +313,14 @@ class ChatHub:
         except Exception as exc:
             if state.handle is None:
                 raise
-            # the handle expired (or the endpoint forgot it): start over rather than fail every message
+            # the handle expired (or the endpoint forgot it): start over rather than fail every message;
+            # a kept conversation (Redis mode) seeds the new session, so nothing is lost
             log.info("chat %s: could not resume (%s); starting a new conversation", chat_id, _one_line(exc))
             self.store.set_handle(chat_id, None)
             link = self._new_link(chat_id, None)
             await self._open(link)
-            await self._say(chat_id, texts.CONTEXT_LOST)
+            if not state.history:
+                await self._say(chat_id, texts.CONTEXT_LOST)
         self._links[chat_id] = link
         return link
 
@@ -334,7 +353,11 @@ class ChatHub:
             compression_trigger_tokens=options.compression_trigger_tokens,
         )
         return ChatLink(
-            self.endpoint, config, lambda h: self.store.set_handle(chat_id, h), options.session_options
+            self.endpoint,
+            config,
+            lambda h: self.store.set_handle(chat_id, h),
+            options.session_options,
+            history=state.history,
         )
 
     async def _close_link(self, chat_id: int) -> None:
@@ -350,6 +373,7 @@ class ChatHub:
         elif job.name == "reset":
             await self._close_link(chat_id)
             self.store.set_handle(chat_id, None)
+            self.store.set_history(chat_id, ())
             await self._say(chat_id, texts.RESET_DONE, job.message_id)
         elif job.name == "voice":
             arg = job.arg.strip().lower()
@@ -383,6 +407,7 @@ class ChatHub:
         if new.voice != old.voice:
             await self._close_link(chat_id)
             self.store.set_handle(chat_id, None)
+            self.store.set_history(chat_id, ())
             return
         link = self._links.get(chat_id)
         if link is None or not link.is_open:

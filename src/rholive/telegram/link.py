@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from rholive.live import Endpoint, LiveSession, SessionOptions, SetupConfig, ToolRegistry
+from rholive.live import Endpoint, HistoryTurn, LiveSession, SessionOptions, SetupConfig, ToolRegistry
 from rholive.live.events import (
     AnswerComplete,
     AudioChunk,
@@ -46,8 +46,10 @@ class ChatLink:
         config: SetupConfig,
         on_handle: Callable[[str], None],
         options: SessionOptions | None = None,
+        history: Sequence[HistoryTurn] = (),
     ) -> None:
         self._endpoint = endpoint
+        self._history = tuple(history)  # seeds a session that starts without a handle
         self._config = config
         self._on_handle = on_handle
         self._options = options
@@ -59,11 +61,20 @@ class ChatLink:
     def is_open(self) -> bool:
         return self._session is not None
 
+    @property
+    def history(self) -> list[HistoryTurn]:
+        """The conversation so far as text turns (kept by workers to seed a session on another machine)."""
+        return self._session.history if self._session is not None else list(self._history)
+
     async def open(self) -> None:
         """Connect and set up; raises what the session raises (e.g. ``SetupRejected``, ``OSError``)."""
         # an empty registry answers a tool call with an error: without it the turn waited forever
         session = LiveSession(
-            self._endpoint, self._config, ToolRegistry(), options=self._options or SessionOptions()
+            self._endpoint,
+            self._config,
+            ToolRegistry(),
+            options=self._options or SessionOptions(),
+            history=self._history,
         )
         await session.__aenter__()
         self._session = session

@@ -58,8 +58,7 @@ class Pacer:
         async with lane.lock:
             attempt = 0
             while True:
-                await _wait_until(lane.next_at)
-                await self._take_global_token()
+                await self._admit(chat_id, lane)
                 try:
                     result = await call()
                 except TelegramRetryAfter as exc:
@@ -70,10 +69,22 @@ class Pacer:
                     log.warning(
                         "Telegram asked to wait %s s before sending to chat %s", exc.retry_after, chat_id
                     )
-                    lane.next_at = _now() + float(exc.retry_after)
+                    await self._hold(chat_id, lane, float(exc.retry_after))
                     continue
                 lane.next_at = _now() + self.options.per_chat_interval_s
                 return result
+
+    # The limits themselves: local to this process here; `scale.pacer.SharedPacer` keeps them in Redis so
+    # that they hold across workers.
+
+    async def _admit(self, chat_id: int, lane: _ChatLane) -> None:
+        """Wait until one send to ``chat_id`` is allowed, and count it."""
+        await _wait_until(lane.next_at)
+        await self._take_global_token()
+
+    async def _hold(self, chat_id: int, lane: _ChatLane, seconds: float) -> None:
+        """Telegram answered 429: nothing more to this chat for ``seconds``."""
+        lane.next_at = _now() + seconds
 
     def forget_idle(self) -> None:
         """Drop lanes of chats with nothing pending (keeps memory flat with many chats)."""

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
+
+from rholive.live import HistoryTurn
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS chats (
@@ -28,6 +32,17 @@ class ChatState:
     handle: str | None = None  # resumption handle of the chat's Live conversation; None: start a new one
     voice: bool = True  # answer voice notes with a voice note (else text only)
     persona: str | None = None  # None: the default persona
+    history: tuple[HistoryTurn, ...] = ()  # the conversation as text, to seed a session (Redis mode only)
+
+
+class ChatStates(Protocol):
+    """Where a `ChatHub` keeps per-chat state: this SQLite store, or Redis (`scale.state`) for workers."""
+
+    def get(self, chat_id: int) -> ChatState: ...
+    def set_handle(self, chat_id: int, handle: str | None) -> None: ...
+    def set_voice(self, chat_id: int, on: bool) -> None: ...
+    def set_persona(self, chat_id: int, persona: str | None) -> None: ...
+    def set_history(self, chat_id: int, turns: Sequence[HistoryTurn]) -> None: ...
 
 
 class ChatStore:
@@ -65,6 +80,9 @@ class ChatStore:
 
     def set_persona(self, chat_id: int, persona: str | None) -> None:
         self._upsert(chat_id, "persona", persona)
+
+    def set_history(self, chat_id: int, turns: Sequence[HistoryTurn]) -> None:
+        """Not kept: one process keeps its sessions, and the handle resumes them."""
 
     def close(self) -> None:
         self._db.close()
