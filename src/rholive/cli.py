@@ -396,73 +396,99 @@ def devices() -> None:
     _guard(show)
 
 
-@app.command()
-def telegram(
-    bot_token: Annotated[
-        str | None,
-        typer.Option("--bot-token", help="Bot token (default: $RHOLIVE_BOT_TOKEN).", show_default=False),
-    ] = None,
-    api_url: Annotated[
-        str | None, typer.Option("--api-url", help="Another Bot API server (self-hosted, test fake).")
-    ] = None,
-    allow: Annotated[
-        list[int] | None, typer.Option("--allow", help="Chat id allowed to talk to the bot (repeatable).")
-    ] = None,
-    base_url: BaseUrl = None,
-    api_key: ApiKey = None,
-    model: Model = None,
-    api_version: ApiVersion = None,
-    ca_file: CaFile = None,
-    voicechat_session: Annotated[
-        str | None,
-        typer.Option(
-            "--voicechat-session",
-            help="Telethon session string of a user account for group voice chats "
-            "(default: $RHOLIVE_TG_SESSION; prefer the variable: flags show in ps).",
-            show_default=False,
-        ),
-    ] = None,
-    api_id: Annotated[
-        int | None, typer.Option("--api-id", help="Telegram API id (default: $RHOLIVE_TG_API_ID).")
-    ] = None,
-    api_hash: Annotated[
-        str | None,
-        typer.Option(
-            "--api-hash", help="Telegram API hash (default: $RHOLIVE_TG_API_HASH).", show_default=False
-        ),
-    ] = None,
-    voicechat_idle: Annotated[
-        float,
-        typer.Option("--voicechat-idle", help="Leave a voice chat after this many seconds without speech."),
-    ] = 300.0,
-    speakers: Annotated[
-        str,
-        typer.Option("--speakers", help="Voice chat input: 'mix' all speakers or follow the 'active' one."),
-    ] = "mix",
-    emulator: Annotated[
-        bool,
-        typer.Option(
-            "--emulator", help="Answer from the embedded emulator on purpose (no key, no --base-url)."
-        ),
-    ] = False,
-) -> None:
-    """A Telegram bot: voice notes in, spoken and written answers out; /join puts a userbot in a voice chat."""
-    import os
+BotToken = Annotated[
+    str | None,
+    typer.Option("--bot-token", help="Bot token (default: $RHOLIVE_BOT_TOKEN).", show_default=False),
+]
+BotApiUrl = Annotated[
+    str | None, typer.Option("--api-url", help="Another Bot API server (self-hosted, test fake).")
+]
+VoicechatSession = Annotated[
+    str | None,
+    typer.Option(
+        "--voicechat-session",
+        help="Telethon session string of a user account for group voice chats "
+        "(default: $RHOLIVE_TG_SESSION; prefer the variable: flags show in ps).",
+        show_default=False,
+    ),
+]
+TgApiId = Annotated[
+    int | None, typer.Option("--api-id", help="Telegram API id (default: $RHOLIVE_TG_API_ID).")
+]
+TgApiHash = Annotated[
+    str | None,
+    typer.Option("--api-hash", help="Telegram API hash (default: $RHOLIVE_TG_API_HASH).", show_default=False),
+]
+VoicechatIdle = Annotated[
+    float,
+    typer.Option("--voicechat-idle", help="Leave a voice chat after this many seconds without speech."),
+]
+Speakers = Annotated[
+    str,
+    typer.Option("--speakers", help="Voice chat input: 'mix' all speakers or follow the 'active' one."),
+]
+OnPurpose = Annotated[
+    bool,
+    typer.Option("--emulator", help="Answer from the embedded emulator on purpose (no key, no --base-url)."),
+]
+RedisUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--redis",
+        help="redis://HOST:PORT/N: put updates on Redis for workers on any machine (default: one process, "
+        "SQLite).",
+    ),
+]
+LeaseS = Annotated[
+    float,
+    typer.Option(
+        "--lease-s", min=0.5, help="With --redis: a dead worker's chats and calls are taken over after this."
+    ),
+]
 
-    from rholive.telegram import run_bot
-    from rholive.telegram.voicechat import voicechat_config
+telegram_app = typer.Typer(
+    help="A Telegram bot: voice notes in, spoken and written answers out; /join puts a userbot in a voice "
+    "chat. With --redis: a front that puts updates on Redis (answering too unless --no-work); "
+    "`rholive telegram worker` answers them.",
+    no_args_is_help=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(telegram_app, name="telegram")
+
+
+def _bot_token(bot_token: str | None) -> str:
+    import os
 
     token = bot_token or os.environ.get("RHOLIVE_BOT_TOKEN")
     if not token:
         print("rholive: error: no bot token: pass --bot-token or set RHOLIVE_BOT_TOKEN", file=sys.stderr)
         raise typer.Exit(2)
+    return token
+
+
+def _voicechat_config(
+    session: str | None, api_id: int | None, api_hash: str | None, idle: float, speakers: str
+) -> Any:
+    import os
+
+    from rholive.telegram.voicechat import voicechat_config
+
     try:
-        voicechat = voicechat_config(
-            voicechat_session, api_id, api_hash, voicechat_idle, speakers, os.environ
-        )
+        return voicechat_config(session, api_id, api_hash, idle, speakers, os.environ)
     except ValueError as e:
         print(f"rholive: error: {e}", file=sys.stderr)
         raise typer.Exit(2) from None
+
+
+def _answering_settings(
+    base_url: str | None,
+    api_key: str | None,
+    model: str | None,
+    api_version: str | None,
+    ca_file: Path | None,
+    emulator: bool,
+) -> Settings:
     settings = _endpoint_settings(base_url, api_key, model, api_version, ca_file)
     if settings.uses_embedded_emulator and not emulator:
         # real Telegram users would get the echo emulator's answers: only on purpose
@@ -472,7 +498,106 @@ def telegram(
             file=sys.stderr,
         )
         raise typer.Exit(2)
-    _guard(lambda: asyncio.run(run_bot(settings, token, api_url, list(allow or []), voicechat=voicechat)))
+    return settings
+
+
+@telegram_app.callback(invoke_without_command=True)
+def telegram(
+    ctx: typer.Context,
+    bot_token: BotToken = None,
+    api_url: BotApiUrl = None,
+    allow: Annotated[
+        list[int] | None, typer.Option("--allow", help="Chat id allowed to talk to the bot (repeatable).")
+    ] = None,
+    base_url: BaseUrl = None,
+    api_key: ApiKey = None,
+    model: Model = None,
+    api_version: ApiVersion = None,
+    ca_file: CaFile = None,
+    voicechat_session: VoicechatSession = None,
+    api_id: TgApiId = None,
+    api_hash: TgApiHash = None,
+    voicechat_idle: VoicechatIdle = 300.0,
+    speakers: Speakers = "mix",
+    emulator: OnPurpose = False,
+    redis: RedisUrl = None,
+    no_work: Annotated[
+        bool, typer.Option("--no-work", help="With --redis: only receive updates; workers answer them.")
+    ] = False,
+    webhook: Annotated[
+        str | None,
+        typer.Option("--webhook", help="With --redis: receive updates at this public URL (behind a proxy)."),
+    ] = None,
+    listen: Annotated[
+        str | None, typer.Option("--listen", help="With --webhook: HOST:PORT the proxy forwards to.")
+    ] = None,
+    lease_s: LeaseS = 30.0,
+) -> None:
+    """A Telegram bot: voice notes in, spoken and written answers out; /join puts a userbot in a voice chat."""
+    if ctx.invoked_subcommand is not None:
+        return
+    token = _bot_token(bot_token)
+    if redis is None and (no_work or webhook or listen):
+        print("rholive: error: --no-work, --webhook and --listen need --redis", file=sys.stderr)
+        raise typer.Exit(2)
+    if (webhook is None) != (listen is None):
+        print("rholive: error: --webhook URL and --listen HOST:PORT go together", file=sys.stderr)
+        raise typer.Exit(2)
+    voicechat = _voicechat_config(voicechat_session, api_id, api_hash, voicechat_idle, speakers)
+    if redis is not None and no_work:
+        settings = _endpoint_settings(base_url, api_key, model, api_version, ca_file)  # answers nothing
+    else:
+        settings = _answering_settings(base_url, api_key, model, api_version, ca_file, emulator)
+    if redis is None:
+        from rholive.telegram import run_bot
+
+        _guard(lambda: asyncio.run(run_bot(settings, token, api_url, list(allow or []), voicechat=voicechat)))
+        return
+    from rholive.telegram.scale.run import ScaleOptions, run_scaled
+
+    scale = ScaleOptions(redis, work=not no_work, lease_s=lease_s, webhook=webhook, listen=listen)
+    _guard(
+        lambda: asyncio.run(
+            run_scaled(settings, token, api_url, scale, front=True, allow=allow or [], voicechat=voicechat)
+        )
+    )
+
+
+@telegram_app.command("worker")
+def telegram_worker(
+    redis: Annotated[str, typer.Option("--redis", help="redis://HOST:PORT/N the front puts updates on.")],
+    bot_token: BotToken = None,
+    api_url: BotApiUrl = None,
+    base_url: BaseUrl = None,
+    api_key: ApiKey = None,
+    model: Model = None,
+    api_version: ApiVersion = None,
+    ca_file: CaFile = None,
+    voicechat_session: VoicechatSession = None,
+    api_id: TgApiId = None,
+    api_hash: TgApiHash = None,
+    voicechat_idle: VoicechatIdle = 300.0,
+    speakers: Speakers = "mix",
+    emulator: OnPurpose = False,
+    lease_s: LeaseS = 30.0,
+    max_chats: Annotated[
+        int, typer.Option("--max-chats", min=1, help="Chats this worker answers at once (the rest wait).")
+    ] = 8,
+) -> None:
+    """A worker only: answers the updates a front put on Redis (start as many as needed, on any machine)."""
+    from rholive.telegram.chats import ChatOptions
+    from rholive.telegram.scale.run import ScaleOptions, run_scaled
+
+    token = _bot_token(bot_token)
+    voicechat = _voicechat_config(voicechat_session, api_id, api_hash, voicechat_idle, speakers)
+    settings = _answering_settings(base_url, api_key, model, api_version, ca_file, emulator)
+    scale = ScaleOptions(redis, lease_s=lease_s)
+    options = ChatOptions(model=settings.model, max_active_chats=max_chats)
+    _guard(
+        lambda: asyncio.run(
+            run_scaled(settings, token, api_url, scale, front=False, options=options, voicechat=voicechat)
+        )
+    )
 
 
 @app.command()
