@@ -37,6 +37,7 @@ class Call:
     reply_to: int | None = None
     status: int = 200
     fields: dict[str, str] = field(default_factory=dict)
+    at: float = field(default_factory=time.monotonic)  # when the fake received it (turnaround figures)
 
 
 @dataclass
@@ -53,6 +54,9 @@ class FakeBotAPI:
         self.calls: list[Call] = []
         self.downloads: list[str] = []  # file paths served, in order
         self.polls = 0  # getUpdates requests received
+        self.offsets: list[int] = []  # the offset of every getUpdates (what the bot confirmed)
+        self.pushed_at: dict[int, float] = {}  # message id -> when the user sent it (time.monotonic)
+        self.webhook: dict[str, str] = {}  # the last setWebhook's fields (url, secret_token, ...)
         self._updates: list[dict[str, Any]] = []
         self._files: dict[str, tuple[str, bytes]] = {}  # file_id -> (file_path, data)
         self._ids = itertools.count(1)
@@ -130,6 +134,10 @@ class FakeBotAPI:
         """Messages and voice notes the bot delivered to a chat, in order."""
         return self.sent(chat_id)
 
+    def pending_updates(self) -> list[dict[str, Any]]:
+        """Updates the bot has not confirmed yet (Telegram would hand them over again)."""
+        return list(self._updates)
+
     def count(self, method: str) -> int:
         return sum(1 for c in self.calls if c.method == method)
 
@@ -153,6 +161,7 @@ class FakeBotAPI:
         if chat_type == "private":
             message["chat"].pop("title")
         self._updates.append({"update_id": next(self._ids), "message": message})
+        self.pushed_at[message_id] = time.monotonic()
         asyncio.get_running_loop().create_task(self._notify())
         return message_id
 
@@ -179,6 +188,7 @@ class FakeBotAPI:
         call = Call(seq=next(self._seq), method=method, chat_id=chat_id, fields=fields)
         if method == "getUpdates":
             self.polls += 1
+            self.offsets.append(int(fields.get("offset", 0) or 0))
         else:
             self.calls.append(call)
         self._record(call, form)  # before any 429, so a refused upload can be compared with its retry
@@ -232,6 +242,9 @@ class FakeBotAPI:
                 }
             )
         if method == "sendChatAction":
+            return _ok(True)
+        if method == "setWebhook":
+            self.webhook = dict(fields)
             return _ok(True)
         if method == "sendMessage":
             return _ok(self._message(call.chat_id or 0, text=call.text or ""))

@@ -40,6 +40,7 @@ class RedisLink:
             try:
                 result = await step(self.client)
             except _UNREACHABLE as exc:
+                _still_cancelled()
                 if not self._down:
                     self._down = True
                     self.outages += 1
@@ -51,6 +52,7 @@ class RedisLink:
                     )
                 await asyncio.sleep(self.retry_s)
                 continue
+            _still_cancelled()
             if self._down:
                 self._down = False
                 log.warning("Redis at %s is reachable again", self.where)
@@ -61,3 +63,11 @@ class RedisLink:
 
     async def close(self) -> None:
         await self.client.aclose()
+
+
+def _still_cancelled() -> None:
+    """redis-py sometimes swallows a cancellation that lands while it reads a reply (seen with blocking
+    XREADGROUP, redis 5 to 8 on Python 3.11): the task still counts it, so raise it here."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError

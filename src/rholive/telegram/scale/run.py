@@ -44,6 +44,7 @@ class ScaleOptions:
     webhook: str | None = None  # --webhook URL (with listen): no long polling
     listen: str | None = None
     polling_timeout: int = 10
+    stop_grace_s: float = 60.0  # on SIGTERM, notes being answered get this long to finish
 
 
 def _bot(token: str, api_url: str | None) -> Bot:
@@ -124,6 +125,7 @@ async def serve(
             loop.add_signal_handler(sig, stop.set)
     tasks: list[asyncio.Task[None]] = []
     worker: Worker | None = None
+    working: asyncio.Task[None] | None = None
     try:
         username = await _check_token(bot)
         await ensure_group(redis, keys)
@@ -150,15 +152,23 @@ async def serve(
                 worker = await stack.enter_async_context(
                     _worker(settings, endpoint, bot, redis, keys, scale.lease_s, options, pacing, voicechat)
                 )
-                tasks.append(asyncio.create_task(worker.run(), name="rholive-worker"))
-                tasks.append(asyncio.create_task(worker.calls.run(), name="rholive-worker-calls"))
+                working = asyncio.create_task(worker.run(), name="rholive-worker")
+                tasks.append(working)
+                if worker.calls.enabled:
+                    tasks.append(asyncio.create_task(worker.calls.run(), name="rholive-worker-calls"))
                 log.warning("worker %s for @%s on Redis %s", worker.name, username, redis.where)
             stopping = asyncio.create_task(stop.wait())
             done, _ = await asyncio.wait([stopping, *tasks], return_when=asyncio.FIRST_COMPLETED)
             for task in done:
-                if task is not stopping and task.exception() is not None:
-                    raise task.exception()  # type: ignore[misc]
+                if task is not stopping:  # a loop ended on its own: a bug or a Redis error, not an outage
+                    task.result()
+                    raise RuntimeError(f"{task.get_name()} ended unexpectedly")
             stopping.cancel()
+            if worker is not None and working is not None and not working.done():
+                # finish the notes in hand (answered and recorded), so no one answers them again
+                worker.stop_taking()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(working), scale.stop_grace_s)
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)

@@ -3,8 +3,8 @@
 `ChatHub` reads and writes state synchronously, so a worker keeps the state of the chats it holds in memory:
 `hold` loads it from Redis when the chat's lease is taken, every change goes to Redis in order through one
 writer task, and `release` waits for those writes before the lease is given up — so the next worker, on any
-machine, reads what this one wrote. A change arriving after release (a late resumption handle) is not
-written: another worker may own the chat by then.
+machine, reads what this one wrote. The chat's session is closed before release, so no change comes after it
+(one that did would not be written: another worker may own the chat by then).
 """
 
 from __future__ import annotations
@@ -48,28 +48,19 @@ class RedisChatStates:
     def __init__(self, redis: RedisLink, keys: Keys, ttl_s: int = STATE_TTL_S) -> None:
         self.redis, self.keys, self.ttl_s = redis, keys, ttl_s
         self._held: dict[int, ChatState] = {}
-        self._seen: dict[int, tuple[str | None, str | None, bool]] = {}  # what this worker last held
         self._writes: asyncio.Queue[tuple[int, str, str]] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
         self.late_writes = 0  # changes that came after the chat was released (not written)
 
-    async def hold(self, chat_id: int) -> bool:
-        """Load the chat's state; True when another worker changed it since this one last held the chat
-        (its open session, if any, is then stale and must be dropped)."""
+    async def hold(self, chat_id: int) -> None:
+        """Load the chat's state (its lease was just taken)."""
         fields = await self.redis.call(lambda r: r.hgetall(self.keys.state(chat_id)))
-        state = decode_state(chat_id, fields)  # type: ignore[arg-type]
-        self._held[chat_id] = state
-        before = self._seen.get(chat_id)
-        return before is not None and before != _summary(state)
+        self._held[chat_id] = decode_state(chat_id, fields)  # type: ignore[arg-type]
 
     async def release(self, chat_id: int) -> None:
+        """Before the lease is given up: every change written."""
         await self._writes.join()
-        state = self._held.pop(chat_id, None)
-        if state is not None:
-            self._seen[chat_id] = _summary(state)
-
-    def forget(self, chat_id: int) -> None:
-        self._seen.pop(chat_id, None)
+        self._held.pop(chat_id, None)
 
     # -- what ChatHub calls (ChatStates)
 
@@ -93,7 +84,6 @@ class RedisChatStates:
         held = self._held.get(chat_id)
         if held is None:
             self.late_writes += 1
-            self._seen.pop(chat_id, None)  # this worker's session went on without Redis: drop it next time
             return
         self._held[chat_id] = dataclasses.replace(held, **state)  # type: ignore[arg-type]
         self._writes.put_nowait((chat_id, name, value))
@@ -119,7 +109,3 @@ async def _hset_expire(client: object, key: str, name: str, value: str, ttl_s: i
         pipe.hset(key, name, value)
         pipe.expire(key, ttl_s)
         await pipe.execute()
-
-
-def _summary(state: ChatState) -> tuple[str | None, str | None, bool]:
-    return (state.handle, state.persona, state.voice)

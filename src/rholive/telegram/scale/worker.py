@@ -109,34 +109,51 @@ class Worker:
         self.stats = WorkerStats()
         self._chats: dict[int, _Chat] = {}
         self._room = asyncio.Event()
+        self._stopping = False
+
+    def stop_taking(self) -> None:
+        """Take no more work; `run` returns once the notes being answered now are answered and recorded
+        (a chat's later notes stay on Redis for another worker)."""
+        self._stopping = True
+        self._room.set()
 
     async def run(self) -> None:
-        """Until cancelled."""
+        """Until `stop_taking` (then finishing what is in hand) or cancelled."""
         await ensure_group(self.redis, self.keys)
         claimer = asyncio.create_task(self._claim_loop(), name="rholive-worker-claim")
+        reader = asyncio.create_task(self._read_loop(), name="rholive-worker-read")
         try:
-            await self._read_loop()
+            # either loop failing (a Redis error that is not an outage) ends the worker, loudly
+            done, _ = await asyncio.wait([claimer, reader], return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                task.result()
+            claimer.cancel()
+            await asyncio.gather(*[c.task for c in self._chats.values() if c.task is not None])
         finally:
+            reader.cancel()
             claimer.cancel()
             tasks = [c.task for c in self._chats.values() if c.task is not None]
             for task in tasks:
                 task.cancel()
-            await asyncio.gather(*tasks, claimer, return_exceptions=True)
+            await asyncio.gather(*tasks, claimer, reader, return_exceptions=True)
 
     # -- taking work
 
     async def _read_loop(self) -> None:
-        while True:
-            while len(self._chats) >= self.capacity:
+        while not self._stopping:
+            while len(self._chats) >= self.capacity and not self._stopping:
                 self._room.clear()
                 await self._room.wait()
+            if self._stopping:
+                return
             want = self.capacity - len(self._chats)
             reply = await self._group_call(
                 lambda r, n=want: r.xreadgroup(GROUP, self.name, {self.keys.work: ">"}, count=n, block=1000)
             )
             for _stream, entries in reply or []:
                 for entry_id, fields in entries:
-                    self._notice(int(fields[b"chat"]), entry_id)
+                    if not self._stopping:  # else left pending: claimed by another worker
+                        self._notice(int(fields[b"chat"]), entry_id)
 
     async def _claim_loop(self) -> None:
         """Work entries another consumer has held longer than a lease: that consumer is gone (or stalled)."""
@@ -188,6 +205,8 @@ class Worker:
         held = False
         try:
             while True:
+                if self._stopping:
+                    return
                 if await lease.take():
                     break
                 # another worker answers this chat now: its notes wait, in order, for the lease
@@ -196,17 +215,20 @@ class Worker:
             me = asyncio.current_task()
             assert me is not None
             lease.keep(on_lost=me.cancel)
-            if await self.states.hold(chat_id):
-                await self.hub.drop_session(chat_id)  # another worker moved the conversation on
+            await self.states.hold(chat_id)
             while True:
                 owed, chat.entries = chat.entries, []
-                await self._drain(chat_id)
+                if not await self._drain(chat_id):
+                    break  # stopping: the chat's later notes keep their work entries for another worker
                 await self.redis.call(lambda r, ids=owed: _ack(r, self.keys.work, ids))
                 if not chat.entries:
                     break
         except asyncio.CancelledError:
-            # shutting down, or the lease was lost: the work entries stay pending for another worker
-            pass
+            # shutting down, or the lease was lost: the work entries stay pending for another worker;
+            # the lease is still given back below (so the next holder need not wait for it to expire)
+            me = asyncio.current_task()
+            if me is not None:
+                me.uncancel()
         except Exception:
             log.exception("chat %s: worker step failed; its notes wait for another try", chat_id)
         finally:
@@ -215,16 +237,22 @@ class Worker:
                 self._room.set()
             if held:
                 with contextlib.suppress(Exception):
+                    # the session closes with the lease: an open one would reconnect (resume) and take the
+                    # conversation back from the next worker's session
+                    await self.hub.drop_session(chat_id)
                     await self.states.release(chat_id)
                     await lease.release()
             lease.stop_renewing()
 
-    async def _drain(self, chat_id: int) -> None:
+    async def _drain(self, chat_id: int) -> bool:
+        """Answer the chat's notes oldest first until none is left (True) or the worker stops (False)."""
         notes = self.keys.notes(chat_id)
         while True:
             entries = await self.redis.call(lambda r: r.xrange(notes, "-", "+", count=1))
             if not entries:
-                return
+                return True
+            if self._stopping:
+                return False
             entry_id, fields = entries[0]
             await self._answer_once(chat_id, notes, entry_id, int(fields[b"update_id"]), fields[b"update"])
 

@@ -1,0 +1,67 @@
+"""In-process fronts and workers (`scale.run.serve`) for the focused tests."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
+
+from rholive.config import Settings
+from rholive.telegram import ChatOptions
+from rholive.telegram.scale.run import ScaleOptions, serve
+from rholive.telegram.scale.worker import Worker
+
+from ..conftest import FAST, TOKEN
+
+
+class Running:
+    def __init__(self, task: asyncio.Task[Worker | None], stop: asyncio.Event) -> None:
+        self.task, self.stop = task, stop
+
+    async def finish(self) -> Worker | None:
+        self.stop.set()
+        return await self.task
+
+
+@contextlib.asynccontextmanager
+async def running(
+    redis_url: str,
+    api_url: str,
+    tmp_path: Path,
+    *,
+    front: bool,
+    work: bool,
+    emulator_url: str | None = None,
+    allow: Iterable[int] = (),
+    lease_s: float = 30.0,
+    webhook: str | None = None,
+    listen: str | None = None,
+) -> AsyncIterator[Running]:
+    settings = Settings(api_key=None, base_url=emulator_url, data_dir=tmp_path / "data")
+    scale = ScaleOptions(
+        redis_url, work=work, lease_s=lease_s, webhook=webhook, listen=listen, polling_timeout=1
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        serve(
+            settings,
+            TOKEN,
+            api_url,
+            scale,
+            front=front,
+            allow=allow,
+            options=ChatOptions(turn_timeout_s=30.0),
+            pacing=FAST,
+            stop=stop,
+        )
+    )
+    run = Running(task, stop)
+    try:
+        yield run
+    finally:
+        if not task.done():
+            stop.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
