@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from pathlib import Path
 
 from rholive.config import Settings
@@ -65,3 +65,12 @@ async def running(
         with contextlib.suppress(asyncio.CancelledError):
             await task
 
+
+async def until(predicate: Callable[[], Awaitable[bool]], limit_s: float = 30.0) -> None:
+    """For what only Redis, a log or a process shows (the fake's own `wait_for` wakes on its requests):
+    re-checked every 20 ms, failing after ``limit_s``."""
+    async with asyncio.timeout(limit_s):
+        while True:
+            if await predicate():
+                return
+            await asyncio.sleep(0.02)

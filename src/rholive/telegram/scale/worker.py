@@ -124,7 +124,7 @@ class Worker:
         reader = asyncio.create_task(self._read_loop(), name="rholive-worker-read")
         try:
             # either loop failing (a Redis error that is not an outage) ends the worker, loudly
-            done, _ = await asyncio.wait([claimer, reader], return_when=asyncio.FIRST_EXCEPTION)
+            done, _ = await asyncio.wait([claimer, reader], return_when=asyncio.FIRST_COMPLETED)
             for task in done:
                 task.result()
             claimer.cancel()
