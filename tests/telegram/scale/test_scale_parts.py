@@ -261,3 +261,50 @@ async def test_a_webhook_front_queues_only_what_telegram_sent(
     [reply] = fake.replies(ALICE)
     assert (reply.reply_to, reply.text) == (321, "Turn 1: I heard over the hook.")
     assert fake.polls == 0  # a webhook front never long-polls
+
+
+class _Calls:
+    """This process's voice chat supervisor as the coordinator sees it: commands in, a state out (the real
+    one needs a Telegram user account and Telegram's servers)."""
+
+    def __init__(self) -> None:
+        self.commands: list[tuple[int, str]] = []
+
+    def submit(self, chat_id: int, command: str) -> None:
+        self.commands.append((chat_id, command))
+
+    def state(self, chat_id: int) -> str:
+        joined = [c for c, cmd in self.commands if c == chat_id and cmd in ("join", "leave")]
+        return "joined" if joined and self.commands[-1][1] != "leave" else "idle"
+
+
+async def test_a_call_is_held_by_one_worker_and_rejoined_by_another_when_it_dies(
+    redis_server: RedisServer, rclient: aioredis.Redis
+) -> None:
+    from rholive.telegram.scale.calls import CallCoordinator
+
+    group = -100200
+    one_link, two_link = RedisLink(redis_server.url), RedisLink(redis_server.url)
+    one_calls, two_calls = _Calls(), _Calls()
+    one = CallCoordinator(one_link, KEYS, one_calls, enabled=True, lease_s=30.0)
+    two = CallCoordinator(two_link, KEYS, two_calls, enabled=True, lease_s=30.0)
+    try:
+        await one.command(group, "join")
+        await two.tick_once()
+        assert one_calls.commands == [(group, "join")] and two_calls.commands == []
+        await two.command(group, "call")  # the status asked through another worker reaches the holder
+        await one.tick_once()
+        assert one_calls.commands[-1] == (group, "call") and two_calls.commands == []
+        # the holder dies: no renewals; its lease runs out
+        one.held[group].stop_renewing()
+        await rclient.pexpire(KEYS.call_lease(group), 1)
+        await until(lambda: _gone(rclient, KEYS.call_lease(group)))
+        await two.tick_once()
+        assert two_calls.commands == [(group, "join")] and two.rejoins == 1
+        await one.command(group, "leave")  # through the old worker: passed to the new holder
+        await two.tick_once()
+        assert two_calls.commands[-1] == (group, "leave")
+        assert await rclient.hlen(KEYS.calls) == 0 and not await rclient.exists(KEYS.call_lease(group))
+    finally:
+        await one_link.close()
+        await two_link.close()

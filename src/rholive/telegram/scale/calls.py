@@ -84,6 +84,9 @@ class CallCoordinator:
     async def tick_once(self) -> None:
         wanted = {int(c) for c in await self.redis.call(lambda r: r.hkeys(self.keys.calls))}
         for chat_id in wanted:
+            lease = self.held.get(chat_id)
+            if lease is not None and not await lease.renew():  # stalled past the lease: no longer ours
+                self._lost(chat_id)
             if chat_id not in self.held:
                 await self._try_take(chat_id)
             if chat_id in self.held:
