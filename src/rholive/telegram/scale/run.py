@@ -9,6 +9,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -198,6 +199,9 @@ async def run_scaled(
     secrets = [bot_token, *(voicechat.secrets if voicechat else [])]
     if settings.api_key is not None:
         secrets.append(settings.api_key.get_secret_value())
+    password = urlsplit(scale.redis_url).password
+    if password:
+        secrets.append(password)
     redactor = install_redaction(secrets)
     allow = list(allow)
     if front and not allow:
