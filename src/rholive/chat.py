@@ -17,9 +17,8 @@ from rholive.conversation import (
     session_options,
     setup_config,
 )
-from rholive.live import LiveSession
+from rholive.live import LiveSession, budget_line
 from rholive.live import events as ev
-from rholive.live.cost import budget_line
 from rholive.textio import read_lines
 
 

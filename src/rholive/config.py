@@ -30,9 +30,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from rholive.live import models
-from rholive.live.cost import PRICE_FIELDS
-from rholive.live.models import DEFAULT_MODEL
+from rholive.live import DEFAULT_MODEL, PRICE_FIELDS, models
 
 
 def _xdg(var: str, fallback: str) -> Path:

@@ -15,8 +15,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TextIO
 
-from rholive.audio.files import FileSource
-from rholive.audio.segmenter_settings import segmenter_config
+from rholive.audio import FileSource, segmenter_config
 from rholive.config import Settings
 from rholive.connect import open_endpoint
 from rholive.conversation import (
@@ -33,8 +32,7 @@ from rholive.conversation import (
     until_over_budget,
     voice_setup,
 )
-from rholive.live import LiveSession, ToolRegistry
-from rholive.live.cost import budget_line
+from rholive.live import LiveSession, ToolRegistry, budget_line
 
 
 async def _turn_by_turn(

@@ -8,9 +8,8 @@ import asyncio
 from rholive.conversation.budget import cost_event
 from rholive.conversation.printers import VoicePrinter
 from rholive.conversation.turns import ANSWER_TIMEOUT_S, SERVER_QUIET_S, wait_until
-from rholive.live import LiveSession
+from rholive.live import CostMeter, LiveSession
 from rholive.live import events as ev
-from rholive.live.cost import CostMeter
 
 
 class Conversation:

@@ -8,8 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from rholive.audio.segmenter import Segmenter, SegmenterConfig
-from rholive.audio.streaming import StreamEnd, StreamGate
+from rholive.audio import Segmenter, SegmenterConfig, StreamEnd, StreamGate
 from rholive.conversation.printers import VoicePrinter
 from rholive.conversation.turn_stream import End, Start, TurnStream, WireAction, apply
 from rholive.live import LiveSession

@@ -25,11 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any, TextIO
 
-from rholive.audio.echo_guard import GuardedMic
-from rholive.audio.pcm import rms_dbfs
-from rholive.audio.playback import Speaker
-from rholive.audio.segmenter import Segmenter
-from rholive.audio.segmenter_settings import segmenter_config
+from rholive.audio import GuardedMic, Segmenter, Speaker, rms_dbfs, segmenter_config
 from rholive.config import Settings
 from rholive.conversation import (
     ANSWER_TIMEOUT_S,
@@ -51,10 +47,9 @@ from rholive.copilot.printer import CopilotPrinter
 from rholive.copilot.screen_source import ScreenFrame, ScreenSource
 from rholive.copilot.turn_wire import TurnWire
 from rholive.copilot.voice import Source, record_loss
-from rholive.live import Endpoint, LiveSession, SetupConfig
+from rholive.live import Endpoint, LiveSession, SetupConfig, budget_line
 from rholive.live import events as ev
-from rholive.live.cost import budget_line
-from rholive.ui.view import CopilotView
+from rholive.ui import CopilotView
 
 TICK_S = 0.5  # how often the planner is asked whether a proactive screen turn is due
 LEVEL_EVERY_S = 0.1  # audio meters: about 10 updates a second per source

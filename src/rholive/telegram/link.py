@@ -13,15 +13,19 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rholive.live import Endpoint, LiveSession, SessionOptions, SetupConfig, ToolRegistry
-from rholive.live.events import (
+from rholive.live import (
     AnswerComplete,
     AudioChunk,
     Closed,
+    Endpoint,
     Event,
+    LiveSession,
     OutputTranscription,
     ResumptionUpdate,
+    SessionOptions,
+    SetupConfig,
     TextPart,
+    ToolRegistry,
 )
 from rholive.telegram.replies import OUTPUT_RATE, Reply
 
