@@ -48,7 +48,11 @@ def test_packages_are_entered_only_through_their_init() -> None:
             if target in PACKAGES:
                 continue
             owner = target.rsplit(".", 1)[0]
-            if owner in PACKAGES and owner != "rholive" and not (here == owner or here.startswith(owner + ".")):
+            if (
+                owner in PACKAGES
+                and owner != "rholive"
+                and not (here == owner or here.startswith(owner + "."))
+            ):
                 reached_past.append(f"{_module(path)} imports {target} (use {owner})")
     assert reached_past == []
 

@@ -26,8 +26,7 @@ from rholive import interrupts
 from rholive.audio import Capture, Speaker, find_device, segmenter_config
 from rholive.config import Settings
 from rholive.connect import open_endpoint
-from rholive.conversation import TurnMode
-from rholive.copilot.personas import resolve_persona
+from rholive.conversation import TurnMode, resolve_persona
 from rholive.copilot.planner import PlannerConfig, TurnPlanner
 from rholive.copilot.printer import CopilotPrinter
 from rholive.copilot.runtime import Controls, Copilot

@@ -18,6 +18,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 
 from rholive.audio import AudioDecodeError, decode_pcm16, duration_s
+from rholive.conversation import Persona
 from rholive.live import (
     DEFAULT_MODEL,
     ActivityDetection,
@@ -33,7 +34,6 @@ from rholive.live import (
 from rholive.telegram import texts
 from rholive.telegram.link import INPUT_RATE, Answer, ChatLink
 from rholive.telegram.pacing import Pacer
-from rholive.telegram.personas import Persona
 from rholive.telegram.replies import send_reply, send_text
 from rholive.telegram.store import ChatStore
 
