@@ -8,6 +8,7 @@ gates of `audio/`, and the settings, never a face.
 
 from rholive.conversation.answers import AnswerFilter, could_be_nothing, is_nothing
 from rholive.conversation.budget import BUDGET_EXIT, cost_event, cost_meter
+from rholive.conversation.collect import AnswerCollector, WholeAnswer
 from rholive.conversation.personas import (
     COPILOT_PERSONAS,
     DEFAULT_PERSONA,
@@ -30,7 +31,7 @@ from rholive.conversation.setup import (
     transcription_options,
     voice_setup,
 )
-from rholive.conversation.talk import Conversation
+from rholive.conversation.talk import AnswerSink, Conversation
 from rholive.conversation.turn_stream import Audio, End, Start, TurnStream, WireAction, apply
 from rholive.conversation.turns import (
     ANSWER_TIMEOUT_S,
@@ -50,7 +51,9 @@ __all__ = [
     "PERSONAS",
     "SERVER_QUIET_S",
     "VOICE_NOTE_DEFAULT",
+    "AnswerCollector",
     "AnswerFilter",
+    "AnswerSink",
     "Audio",
     "ChatPrinter",
     "Conversation",
@@ -61,6 +64,7 @@ __all__ = [
     "TurnPump",
     "TurnStream",
     "VoicePrinter",
+    "WholeAnswer",
     "WireAction",
     "apply",
     "cost_event",

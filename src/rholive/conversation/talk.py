@@ -1,15 +1,24 @@
-"""One conversation as a face follows it: consumes the session's events, prints them, counts the answers, keeps
-the cost against the budget, remembers how the session ended."""
+"""One conversation as a face follows it: consumes the session's events, hands them to the face's sink (a
+printer, the answer collector of Telegram), counts the answers, keeps the cost against the budget, remembers
+how the session ended."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Protocol
 
 from rholive.conversation.budget import cost_event
-from rholive.conversation.printers import VoicePrinter
 from rholive.conversation.turns import ANSWER_TIMEOUT_S, SERVER_QUIET_S, wait_until
 from rholive.live import CostMeter, LiveSession
 from rholive.live import events as ev
+
+
+class AnswerSink(Protocol):
+    """Where a face puts the session's events: every printer; `AnswerCollector`."""
+
+    def event(self, event: ev.Event) -> None: ...
+
+    def cost(self, event: dict[str, object]) -> None: ...
 
 
 class Conversation:
@@ -18,7 +27,7 @@ class Conversation:
     def __init__(
         self,
         session: LiveSession,
-        printer: VoicePrinter,
+        printer: AnswerSink,
         meter: CostMeter | None = None,
         budget_usd: float | None = None,
     ) -> None:
@@ -29,6 +38,7 @@ class Conversation:
         self.over_budget = asyncio.Event()
         self.answers = 0
         self.closed: ev.Closed | None = None
+        self.ended = False  # the session's events are over (closed, or its iterator failed)
         self.last_event = 0.0
         self.replying = False
         self._changed = asyncio.Condition()
@@ -39,6 +49,14 @@ class Conversation:
         return self
 
     async def _consume(self) -> None:
+        try:
+            await self._follow()
+        finally:  # a failing session wakes its waiters too; the failure surfaces at close()
+            async with self._changed:
+                self.ended = True
+                self._changed.notify_all()
+
+    async def _follow(self) -> None:
         loop = asyncio.get_running_loop()
         async for event in self.session:
             self.on_event(event)
@@ -57,23 +75,26 @@ class Conversation:
                 elif isinstance(event, ev.Closed):
                     self.closed = event
                 self._changed.notify_all()
-        async with self._changed:
-            self._changed.notify_all()
 
     def on_event(self, event: ev.Event) -> None:
         """Hook for subclasses (playback)."""
 
     async def wait_answers(self, count: int, limit_s: float = ANSWER_TIMEOUT_S) -> bool:
         """Until `count` answers arrived (True) or the session closed / timed out (False)."""
-        await wait_until(self._changed, lambda: self.answers >= count or self.closed is not None, limit_s)
+        await wait_until(self._changed, lambda: self.answers >= count or self.over, limit_s)
         return self.answers >= count
+
+    @property
+    def over(self) -> bool:
+        """No answer can come any more: the session closed or its events ended."""
+        return self.closed is not None or self.ended
 
     async def wait_quiet(self, quiet_s: float = SERVER_QUIET_S, limit_s: float = ANSWER_TIMEOUT_S) -> None:
         """Server turns: we cannot know how many turns the server heard; wait for a reply-free quiet spell."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + limit_s
         self.last_event = max(self.last_event, loop.time())
-        while self.closed is None and loop.time() < deadline:
+        while not self.over and loop.time() < deadline:
             left = self.last_event + quiet_s - loop.time()
             if left <= 0 and not self.replying:
                 return
