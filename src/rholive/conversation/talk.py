@@ -37,6 +37,9 @@ class Conversation:
         self.budget_usd = budget_usd
         self.over_budget = asyncio.Event()
         self.answers = 0
+        self.settled = (
+            0  # turns that need no more waiting: answered, given up after stalls, or waiting for input
+        )
         self.closed: ev.Closed | None = None
         self.ended = False  # the session's events are over (closed, or its iterator failed)
         self.last_event = 0.0
@@ -67,6 +70,8 @@ class Conversation:
                     self.over_budget.set()
             async with self._changed:
                 self.last_event = loop.time()
+                if isinstance(event, ev.AnswerComplete | ev.Stalled | ev.WaitingForInput):
+                    self.settled += 1
                 if isinstance(event, ev.AnswerComplete):  # not TurnComplete: background reasoning goes on
                     self.answers += 1
                     self.replying = False
@@ -83,6 +88,11 @@ class Conversation:
         """Until `count` answers arrived (True) or the session closed / timed out (False)."""
         await wait_until(self._changed, lambda: self.answers >= count or self.over, limit_s)
         return self.answers >= count
+
+    async def wait_settled(self, mark: int, limit_s: float | None = None) -> None:
+        """Until a turn settled after `mark` (a reading of `settled` taken before sending it): never hangs on a
+        turn the session gave up on or a model that waits for more input."""
+        await wait_until(self._changed, lambda: self.settled > mark or self.over, limit_s)
 
     @property
     def over(self) -> bool:
