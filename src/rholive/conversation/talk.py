@@ -63,6 +63,7 @@ class Conversation:
         loop = asyncio.get_running_loop()
         async for event in self.session:
             self.on_event(event)
+            await self.react(event)
             self.printer.event(event)
             if isinstance(event, ev.Usage) and self.meter is not None:
                 self.printer.cost(cost_event(self.meter, self.meter.add(event)))
@@ -83,6 +84,9 @@ class Conversation:
 
     def on_event(self, event: ev.Event) -> None:
         """Hook for subclasses (playback)."""
+
+    async def react(self, event: ev.Event) -> None:
+        """Hook for faces whose reaction to an event awaits (the copilot's planner and wire)."""
 
     async def wait_answers(self, count: int, limit_s: float = ANSWER_TIMEOUT_S) -> bool:
         """Until `count` answers arrived (True) or the session closed / timed out (False)."""
