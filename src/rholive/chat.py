@@ -9,7 +9,6 @@ from typing import TextIO
 from rholive.config import Settings
 from rholive.connect import open_endpoint
 from rholive.conversation import (
-    BUDGET_EXIT,
     ChatPrinter,
     Conversation,
     cost_meter,
@@ -17,7 +16,7 @@ from rholive.conversation import (
     session_options,
     setup_config,
 )
-from rholive.live import LiveSession, budget_line
+from rholive.live import LiveSession
 from rholive.textio import read_lines
 
 
@@ -46,11 +45,9 @@ async def run_chat(settings: Settings, *, json_mode: bool, stdin: TextIO, out: T
             if talk.over_budget.is_set():
                 break
         await talk.close()
-    if talk.closed is not None and talk.closed.error:
-        return 1
-    if talk.over_budget.is_set() and settings.budget_usd is not None and meter.usd is not None:
-        print(budget_line(settings.budget_usd, meter.usd), file=err, flush=True)
-        return BUDGET_EXIT
+    failed = talk.failed_exit(err)
+    if failed is not None:
+        return failed
     return 0
 
 

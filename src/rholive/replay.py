@@ -19,7 +19,6 @@ from rholive.audio import FileSource, segmenter_config
 from rholive.config import Settings
 from rholive.connect import open_endpoint
 from rholive.conversation import (
-    BUDGET_EXIT,
     Conversation,
     TurnMode,
     TurnPump,
@@ -32,7 +31,7 @@ from rholive.conversation import (
     until_over_budget,
     voice_setup,
 )
-from rholive.live import LiveSession, ToolRegistry, budget_line
+from rholive.live import LiveSession, ToolRegistry
 
 
 async def _turn_by_turn(
@@ -90,11 +89,9 @@ async def run_replay(
                 print(f"rholive: no speech found in {source.name}: nothing was sent", file=err, flush=True)
                 answered = False
         await talk.close()
-    if talk.closed is not None and talk.closed.error:
-        return 1
-    if talk.over_budget.is_set() and settings.budget_usd is not None and meter.usd is not None:
-        print(budget_line(settings.budget_usd, meter.usd), file=err, flush=True)
-        return BUDGET_EXIT
+    failed = talk.failed_exit(err)
+    if failed is not None:
+        return failed
     return 0 if answered else 1
 
 

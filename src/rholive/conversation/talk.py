@@ -5,11 +5,11 @@ how the session ended."""
 from __future__ import annotations
 
 import asyncio
-from typing import Protocol
+from typing import Protocol, TextIO
 
-from rholive.conversation.budget import cost_event
+from rholive.conversation.budget import BUDGET_EXIT, cost_event
 from rholive.conversation.turns import ANSWER_TIMEOUT_S, SERVER_QUIET_S, wait_until
-from rholive.live import CostMeter, LiveSession
+from rholive.live import CostMeter, LiveSession, budget_line
 from rholive.live import events as ev
 
 
@@ -113,6 +113,21 @@ class Conversation:
             if left <= 0 and not self.replying:
                 return
             await asyncio.sleep(max(left, 0.1))
+
+    def failed_exit(self, err: TextIO) -> int | None:
+        """The exit code of a session that did not end as planned: 1 when it closed with an error,
+        `BUDGET_EXIT` (after one line saying so) when the estimate reached the budget; None otherwise."""
+        if self.closed is not None and self.closed.error:
+            return 1
+        if (
+            self.over_budget.is_set()
+            and self.budget_usd is not None
+            and self.meter
+            and self.meter.usd is not None
+        ):
+            print(budget_line(self.budget_usd, self.meter.usd), file=err, flush=True)
+            return BUDGET_EXIT
+        return None
 
     async def close(self) -> None:
         await self.session.close()
