@@ -4,16 +4,18 @@ Real parts: an Xvfb server (1920x1080 by default) and a Qt app (benchmarks/scree
 showing four screens: a text page, a code editor, a web page and a video (natural-image-like frames with a
 subtitle). Each scene is shown in `--frames` versions (a new page, file, article, video frame each time), and
 for every version, in alternating order:
-- ours: `ScreenSource.sample()` exactly as the copilot's screen thread runs it: mss capture, frame gate,
-  box resize to the long-edge limit, simplejpeg;
-- previous rholive: the same with the gate's row cache off and JPEG quality 80 (before issue 16);
+- ours: `ScreenSource.sample()` exactly as the copilot's screen thread runs it: mss capture, box resize to the
+  long-edge limit (OpenCV), frame gate on that shrunk frame, simplejpeg;
+- previous rholive (before issue 16): the same capture, the gate on the full-size frame, Pillow's `reduce`,
+  simplejpeg quality 80;
 - the seed's approach: the same mss capture, a hash of every 1000th byte, and every changed frame encoded at
   full size as JPEG quality 75 with Pillow (its Rust code clones the buffer, drops alpha, encodes).
 Per frame, CPU time of this process (time.process_time, all threads): the X server's side of the capture is
 not counted, for either. Medians over the frames; ratios are of medians of the same run.
 
 At rest (a static text page; the code editor, whose caret does not blink on Xvfb without a window manager), per
-sample: capture + gate, ours (row cache) against the previous whole-frame thumbnail.
+sample: ours (capture, shrink, gate) against the previous path (capture, full-size gate).
+A capture alone is timed after each frame, to give the ratio of what each path does with the captured frame.
 
 Legibility: tesseract reads the lossless capture (the reference: the words it finds there that the scene drew),
 the seed's JPEG, ours and the previous one, each grey, inverted when dark, and magnified to twice the screen's width (Lanczos);
@@ -53,8 +55,7 @@ from PIL import Image, ImageOps
 from screen_scenes import scene_words, words_of
 
 from rholive.copilot.screen_source import ScreenConfig, ScreenFrame, ScreenSource
-from rholive.screen import ScreenCapture
-from rholive.screen.gate import thumbnail
+from rholive.screen import FrameGate, ScreenCapture, SkipFrame, encode_jpeg, shrink_factor
 
 SCENES = ["text", "code", "web", "video"]
 RESULTS = Path(__file__).resolve().parent / "results" / "screen_pipeline.json"
@@ -93,14 +94,27 @@ class SeedPath:
         return seed_jpeg(frame)
 
 
-class WholeThumbnails:
-    """The gate as it was before issue 16: a thumbnail of the whole frame on every sample."""
+def pillow_block_means(frame: np.ndarray, k: int) -> np.ndarray:
+    """rholive's box resize before issue 16: Pillow's `reduce` for every factor."""
+    h, w = frame.shape[:2]
+    image = Image.frombuffer("RGBX", (w, h), frame, "raw", "RGBX", 0, 1)
+    return np.asarray(image.reduce(k, (0, 0, w // k * k, h // k * k)))
 
-    def __init__(self, block: int) -> None:
-        self.block = block
 
-    def update(self, frame: np.ndarray) -> np.ndarray:
-        return thumbnail(frame, self.block)
+class PreviousPath:
+    """rholive before issue 16: gate on the full-size frame (8 px blocks), then Pillow resize + JPEG quality 80."""
+
+    def __init__(self, capture: ScreenCapture, max_edge: int) -> None:
+        self.capture = capture
+        self.max_edge = max_edge
+        self.gate = FrameGate()
+
+    def sample(self, t: float) -> bytes | None:
+        frame = self.capture.grab()
+        if isinstance(self.gate.decide(frame, t), SkipFrame):
+            return None
+        k = shrink_factor(frame.shape[1], frame.shape[0], self.max_edge)
+        return encode_jpeg(pillow_block_means(frame, k), 80)
 
 
 # ------------------------------------------------------------ real screens
@@ -164,9 +178,9 @@ class Scenes:
         self.proc.wait(timeout=20)
 
 
-def cpu_ms(fn: Callable[[], Any]) -> tuple[float, Any]:
+def cpu_ms(fn: Callable[..., Any], *args: Any) -> tuple[float, Any]:
     start = time.process_time()
-    result = fn()
+    result = fn(*args)
     return (time.process_time() - start) * 1000, result
 
 
@@ -240,10 +254,8 @@ async def run_scene(
 ) -> dict[str, Any]:
     first = 1
     ours = ScreenSource(ScreenConfig(quality=quality))
-    before = ScreenSource(ScreenConfig(quality=80))
-    before.gate._thumbnails = WholeThumbnails(before.gate.config.block)  # type: ignore[assignment]
     await ours.open()
-    await before.open()
+    before = PreviousPath(capture, ours.config.max_edge)
     seed = SeedPath(capture)
     rows: list[dict[str, Any]] = []
     ocr: list[dict[str, Any]] = []
@@ -258,20 +270,19 @@ async def run_scene(
         for name in order:
             if name == "seed":
                 row["seed_ms"], jpeg = cpu_ms(seed.sample)
-                row["seed_bytes"] = len(jpeg) if jpeg else None
-                seed_bytes = jpeg
+            elif name == "before":
+                row["before_ms"], jpeg = cpu_ms(before.sample, t)
             else:
-                source = ours if name == "ours" else before
-                ms_, result = await timed_sample(source, t)
-                row[f"{name}_ms"] = ms_
-                row[f"{name}_bytes"] = len(result.jpeg) if isinstance(result, ScreenFrame) else None
-                if isinstance(result, ScreenFrame):
-                    jpegs[name] = result.jpeg
+                row["ours_ms"], result = await timed_sample(ours, t)
+                jpeg = result.jpeg if isinstance(result, ScreenFrame) else None
+            row[f"{name}_bytes"] = len(jpeg) if jpeg else None
+            if jpeg:
+                jpegs[name] = jpeg
+        row["capture_ms"], _ = cpu_ms(capture.grab)
         rows.append(row)
-        if i < ocr_frames and seed_bytes and len(jpegs) == 2:
-            ocr.append(legibility(scene, n, lossless, seed_bytes, jpegs["ours"], jpegs["before"]))
+        if i < ocr_frames and len(jpegs) == 3:
+            ocr.append(legibility(scene, n, lossless, jpegs["seed"], jpegs["ours"], jpegs["before"]))
     await ours.aclose()
-    await before.aclose()
     return summarize(scene, rows, ocr)
 
 
@@ -292,7 +303,12 @@ def summarize(scene: str, rows: list[dict[str, Any]], ocr: list[dict[str, Any]])
     for name in ("ours", "before", "seed"):
         out[f"{name}_ms"] = median([r[f"{name}_ms"] for r in sent])
         out[f"{name}_bytes"] = median([r[f"{name}_bytes"] for r in sent])
+    out["capture_ms"] = median([r["capture_ms"] for r in sent])
     out["time_ratio"] = out["ours_ms"] / out["seed_ms"]
+    # The same capture is in both: the ratio of what each does with the frame.
+    out["time_ratio_after_capture"] = (out["ours_ms"] - out["capture_ms"]) / (
+        out["seed_ms"] - out["capture_ms"]
+    )
     out["before_time_ratio"] = out["before_ms"] / out["seed_ms"]
     out["bytes_ratio"] = out["ours_bytes"] / out["seed_bytes"]
     out["before_bytes_ratio"] = out["before_bytes"] / out["seed_bytes"]
@@ -303,30 +319,30 @@ def summarize(scene: str, rows: list[dict[str, Any]], ocr: list[dict[str, Any]])
 
 
 def idle(scenes: Scenes, capture: ScreenCapture, scene: str, samples: int, period: float) -> dict[str, Any]:
-    """Per sample at rest: capture + gate, ours (row cache) and the previous whole thumbnail, alternating."""
+    """Per sample at rest: ours (capture, shrink, gate) and the previous path (capture, full-size gate)."""
     scenes.show(scene, 0)
     source = ScreenSource(ScreenConfig())
-    before = ScreenSource(ScreenConfig())
-    before.gate._thumbnails = WholeThumbnails(before.gate.config.block)  # type: ignore[assignment]
+    before = PreviousPath(capture, source.config.max_edge)
 
     async def go() -> dict[str, Any]:
         await source.open()
-        await before.open()
         times: dict[str, list[float]] = {"ours": [], "before": []}
         for i in range(samples):
-            for name, s in (("ours", source), ("before", before))[:: 1 if i % 2 else -1]:
-                ms_, _ = await timed_sample(s, i * period)
+            t = i * period
+            for name in ("ours", "before") if i % 2 else ("before", "ours"):
+                if name == "ours":
+                    ms_, _ = await timed_sample(source, t)
+                else:
+                    ms_, _ = cpu_ms(before.sample, t)
                 times[name].append(ms_)
             await asyncio.sleep(period)
-        skipped = dict(source.gate.stats.skipped)
         await source.aclose()
-        await before.aclose()
         return {
             "scene": scene,
             "samples": samples,
             "ours_ms": median(times["ours"][1:]),
             "before_ms": median(times["before"][1:]),
-            "ours_skipped": skipped,
+            "ours_skipped": dict(source.gate.stats.skipped),
             "ours_sent": source.gate.stats.sent,
         }
 
@@ -339,10 +355,11 @@ def machine() -> str:
 
 def table(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| screen | ours ms | previous ms | seed ms | ours / seed time | previous / seed | ours bytes | "
+        "| screen | capture ms | ours ms | previous ms | seed ms | ours / seed time (after capture) | previous / seed | "
+        "ours bytes | "
         "previous bytes | seed bytes | ours / seed bytes | OCR recall seed / ours / previous "
         "(as the model sees: seed / ours / previous) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         ocr = r.get("ocr")
@@ -354,8 +371,9 @@ def table(rows: list[dict[str, Any]]) -> str:
             else "—"
         )
         lines.append(
-            f"| {r['scene']} | {r['ours_ms']:.1f} | {r['before_ms']:.1f} | {r['seed_ms']:.1f} | "
-            f"{r['time_ratio']:.2f} | {r['before_time_ratio']:.2f} | {r['ours_bytes']:,.0f} | "
+            f"| {r['scene']} | {r['capture_ms']:.1f} | {r['ours_ms']:.1f} | {r['before_ms']:.1f} | {r['seed_ms']:.1f} | "
+            f"{r['time_ratio']:.2f} ({r['time_ratio_after_capture']:.2f}) | {r['before_time_ratio']:.2f} | "
+            f"{r['ours_bytes']:,.0f} | "
             f"{r['before_bytes']:,.0f} | {r['seed_bytes']:,.0f} | {r['bytes_ratio']:.2f} | {legible} |"
         )
     return "\n".join(lines)
@@ -397,10 +415,10 @@ def main() -> None:
         f"\nall screens: ours / seed time, median of per-frame ratios {median(all_ratios):.2f}; "
         f"bytes ours / seed per screen: " + ", ".join(f"{r['scene']} {r['bytes_ratio']:.2f}" for r in rows)
     )
-    print("\nat rest, per sample (capture + gate): ", end="")
+    print("\nat rest, per sample (capture + shrink + gate; previous: capture + full-size gate): ", end="")
     print(
         "; ".join(
-            f"{r['scene']}: ours {r['ours_ms']:.2f} ms, previous whole thumbnail {r['before_ms']:.2f} ms "
+            f"{r['scene']}: ours {r['ours_ms']:.2f} ms, previous {r['before_ms']:.2f} ms "
             f"(ours sent {r['ours_sent']}, skipped {r['ours_skipped']})"
             for r in rest
         )

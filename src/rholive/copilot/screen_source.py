@@ -1,9 +1,9 @@
 """The copilot's eyes: sample the screen a few times a second, gate, encode, hand passed frames on.
 
-Capture, the frame gate and the JPEG encode all run in ONE worker thread (a 1080p grab plus gate plus encode
-takes tens of milliseconds; mss handles belong to the thread that made them), so the event loop never waits
-on them. Sampling is at `sample_hz` (2 Hz by default) on absolute deadlines; the gate itself limits what
-passes to `max_fps` (1 by default). Only frames that pass are resized (long edge <= `max_edge`) and encoded.
+Capture, shrink, the frame gate and the JPEG encode all run in ONE worker thread (a few milliseconds per 1080p
+sample; mss handles belong to the thread that made them), so the event loop never waits on them. Sampling is at `sample_hz` (2 Hz by default) on absolute deadlines; the gate itself limits what
+passes to `max_fps` (1 by default). Every sample is shrunk (long edge <= `max_edge`) and gated at that size;
+only frames that pass are encoded.
 `force_next()` makes the next sample pass whatever changed (the "ask now" hotkey).
 """
 
@@ -14,7 +14,7 @@ import contextlib
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
@@ -28,8 +28,11 @@ from rholive.screen import (
     ScreenCapture,
     SendFrame,
     SkipFrame,
-    frame_to_jpeg,
+    block_for_shrunk,
+    encode_jpeg,
     media_resolution_for,
+    resize_long_edge,
+    shrink_factor,
 )
 
 DEFAULT_SAMPLE_HZ = 2.0
@@ -116,12 +119,22 @@ class ScreenSource:
         if self._grabber is None:
             raise RuntimeError("ScreenSource.open() was not called")
         frame = self._grabber.grab()
-        decision: SendFrame | SkipFrame = self.gate.force(frame, t) if forced else self.gate.decide(frame, t)
+        # Shrink first: the gate looks at the frame the model would get (blocks scaled to the same screen
+        # pixels), so one pass over the full-size screen serves both the gate and the encoder.
+        small = resize_long_edge(frame, self.config.max_edge)
+        gate = self._gate_for(shrink_factor(frame.shape[1], frame.shape[0], self.config.max_edge))
+        decision: SendFrame | SkipFrame = gate.force(small, t) if forced else gate.decide(small, t)
         if isinstance(decision, SkipFrame):
             return decision
-        jpeg = frame_to_jpeg(frame, self.config.max_edge, self.config.quality)
+        jpeg = encode_jpeg(small, self.config.quality)
         frame_id, self._next_id = self._next_id, self._next_id + 1
         return ScreenFrame(frame_id, t, jpeg, decision.changed_fraction, forced)
+
+    def _gate_for(self, k: int) -> FrameGate:
+        block = block_for_shrunk(k)
+        if self.gate.config.block != block:  # the first frame, or the screen's size changed
+            self.gate = FrameGate(replace(self.gate.config, block=block), self.gate.stats)
+        return self.gate
 
     async def run(
         self,

@@ -8,8 +8,17 @@ from rholive.screen.encode import (
     frame_to_jpeg,
     media_resolution_for,
     resize_long_edge,
+    shrink_factor,
 )
-from rholive.screen.gate import Decision, FrameGate, GateConfig, GateStats, SendFrame, SkipFrame
+from rholive.screen.gate import (
+    Decision,
+    FrameGate,
+    GateConfig,
+    GateStats,
+    SendFrame,
+    SkipFrame,
+    block_for_shrunk,
+)
 from rholive.screen.own_window import terminal_area
 
 __all__ = [
@@ -24,10 +33,12 @@ __all__ = [
     "ScreenCaptureError",
     "SendFrame",
     "SkipFrame",
+    "block_for_shrunk",
     "check_display",
     "encode_jpeg",
     "frame_to_jpeg",
     "media_resolution_for",
     "resize_long_edge",
+    "shrink_factor",
     "terminal_area",
 ]

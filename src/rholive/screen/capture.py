@@ -1,8 +1,7 @@
 """Screen capture with mss: the primary monitor, a chosen monitor, or a region.
 
-`grab()` returns an HxWx4 uint8 BGRA numpy array that is a view on mss's buffer (no copy). mss copies each
-grab out of its shared memory into a fresh buffer, so a frame stays valid after the next `grab()` (the frame
-gate keeps the previous one to see which rows changed); do not write into it.
+`grab()` returns an HxWx4 uint8 BGRA numpy array that is a view on mss's buffer (no copy): it is valid until
+the next `grab()`; copy it if you keep it longer.
 """
 
 from __future__ import annotations

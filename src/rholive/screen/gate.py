@@ -1,10 +1,9 @@
 """A pure frame gate: which screen frames are worth sending to the model.
 
 Frames (HxWx4 BGRA or HxWx3 uint8 arrays) and explicit timestamps go in, decisions come out; no clock, no I/O.
-Each frame is reduced to a small grey thumbnail (block means, `block` px per side; only the rows of blocks that
-differ from the previous frame are averaged again) and compared with the thumbnail of the last frame SENT, so
-slow changes (typing) add up until they matter. Changed blocks that form a few small isolated clusters (cursor
-sprite at old and new position, blinking caret, clock digits) are ignored;
+Each frame is reduced to a small grey thumbnail (block means, `block` px per side) and compared with the
+thumbnail of the last frame SENT, so slow changes (typing) add up until they matter. Changed blocks that form
+a few small isolated clusters (cursor sprite at old and new position, blinking caret, clock digits) are ignored;
 a new page, a scroll or a new window changes large connected areas and is sent, at most `max_fps` per second.
 """
 
@@ -15,20 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rholive.screen.thumbnails import ThumbnailCache, thumbnail
-
-__all__ = [
-    "RATE_LIMITED",
-    "SMALL_CHANGE",
-    "UNCHANGED",
-    "Decision",
-    "FrameGate",
-    "GateConfig",
-    "GateStats",
-    "SendFrame",
-    "SkipFrame",
-    "thumbnail",
-]
+from rholive.screen.encode import block_means
 
 UNCHANGED = "unchanged"  # nothing changed beyond noise
 SMALL_CHANGE = "small_change"  # only a few small clusters changed (cursor, caret, clock)
@@ -80,6 +66,33 @@ class GateStats:
         return self.sent + sum(self.skipped.values())
 
 
+def block_for_shrunk(k: int, block: int = GateConfig.block) -> int:
+    """The block side on a frame shrunk k times that covers about `block` screen pixels, so the gate's
+    thresholds (tuned on 8 px blocks of the screen) mean the same on the frame the model gets."""
+    return max(1, round(block / k))
+
+
+def thumbnail(frame: np.ndarray, block: int) -> np.ndarray:
+    """Grey block means (float32, (H//block, W//block)) of a BGRA/BGR uint8 frame; edges that do not fill a block
+    are left out.
+
+    Grey is linear in the channels, so it is taken of the (rounded) channel means of each block rather than of
+    every pixel: one reduce over the frame, and the weighting on the small copy only. The rounding moves a
+    block's grey by at most 1 level (0.5 for blocks other than 4 px: see `block_means`), far below
+    `level_threshold`.
+    """
+    if frame.ndim != 3 or frame.shape[2] not in (3, 4) or frame.dtype != np.uint8:
+        raise ValueError(
+            f"expected an HxWx3 or HxWx4 uint8 frame, got shape {frame.shape} dtype {frame.dtype}"
+        )
+    h, w = frame.shape[0] // block, frame.shape[1] // block
+    if h == 0 or w == 0:
+        raise ValueError(f"frame {frame.shape[1]}x{frame.shape[0]} is smaller than one {block}px block")
+    means = block_means(frame, block).astype(np.float32)
+    b, g, r = means[..., 0], means[..., 1], means[..., 2]
+    return np.float32(0.114) * b + np.float32(0.587) * g + np.float32(0.299) * r
+
+
 def _small_cluster_blocks(mask: np.ndarray, side: int, limit: int) -> int | None:
     """Number of changed blocks lying in small clusters (bounding box <= side x side, 8-connected), or None when
     there are more than `limit` such clusters (then they are not a cursor or a caret)."""
@@ -113,10 +126,9 @@ def _small_cluster_blocks(mask: np.ndarray, side: int, limit: int) -> int | None
 class FrameGate:
     """Decides per frame; keeps the last sent thumbnail and `stats`."""
 
-    def __init__(self, config: GateConfig | None = None) -> None:
+    def __init__(self, config: GateConfig | None = None, stats: GateStats | None = None) -> None:
         self.config = config or GateConfig()
-        self.stats = GateStats()
-        self._thumbnails = ThumbnailCache(self.config.block)  # only rows of blocks that changed are redone
+        self.stats = stats or GateStats()  # passed on when a gate replaces another (a new block size)
         self._reference: np.ndarray | None = None
         self._last_sent: float | None = None
         self._last_t: float | None = None
@@ -126,7 +138,7 @@ class FrameGate:
         if self._last_t is not None and t < self._last_t:
             raise ValueError(f"timestamps must not go backwards ({t} < {self._last_t})")
         self._last_t = t
-        thumb = self._thumbnails.update(frame)
+        thumb = thumbnail(frame, self.config.block)
         ref = self._reference
         if ref is None or ref.shape != thumb.shape:  # first frame, or the monitor/region size changed
             return self._send(thumb, t, 1.0)
@@ -152,7 +164,7 @@ class FrameGate:
         if self._last_t is not None and t < self._last_t:
             raise ValueError(f"timestamps must not go backwards ({t} < {self._last_t})")
         self._last_t = t
-        return self._send(self._thumbnails.update(frame), t, 1.0)
+        return self._send(thumbnail(frame, self.config.block), t, 1.0)
 
     def _send(self, thumb: np.ndarray, t: float, fraction: float) -> SendFrame:
         self._reference = thumb
