@@ -34,6 +34,7 @@ import argparse
 import asyncio
 import hashlib
 import io
+import itertools
 import json
 import os
 import platform
@@ -55,7 +56,7 @@ from PIL import Image, ImageOps
 from screen_scenes import scene_words, words_of
 
 from rholive.copilot.screen_source import ScreenConfig, ScreenFrame, ScreenSource
-from rholive.screen import FrameGate, ScreenCapture, SkipFrame, encode_jpeg, shrink_factor
+from rholive.screen import FrameGate, ScreenCapture, SendFrame, SkipFrame, encode_jpeg, shrink_factor
 
 SCENES = ["text", "code", "web", "video"]
 RESULTS = Path(__file__).resolve().parent / "results" / "screen_pipeline.json"
@@ -349,6 +350,78 @@ def idle(scenes: Scenes, capture: ScreenCapture, scene: str, samples: int, perio
     return asyncio.run(go())
 
 
+# ------------------------------------------------------------ frames sent per minute (the gate's decisions)
+
+
+def text_frame(w: int, h: int, seed: int) -> np.ndarray:
+    """White page with dark text-like rows of 8x16 px glyph cells."""
+    rng = np.random.default_rng(seed)
+    cells = rng.random((h // 16, w // 8, 11, 6)) < 0.45
+    cells &= rng.random((h // 16, w // 8, 1, 1)) < 0.8  # spaces
+    frame = np.full((h, w, 4), 245, np.uint8)
+    glyphs = np.zeros((cells.shape[0], 16, cells.shape[1], 8), bool)
+    glyphs[:, 2:13, :, 1:7] = cells.transpose(0, 2, 1, 3)
+    frame[: cells.shape[0] * 16, : cells.shape[1] * 8, :3][glyphs.reshape(cells.shape[0] * 16, -1)] = 25
+    return frame
+
+
+def minute_scenes(w: int, h: int, fps: float) -> dict[str, list[np.ndarray]]:
+    """A static screen; the same with the cursor wandering; someone typing 5 characters a second."""
+    n = int(60 * fps)
+    base = text_frame(w, h, 1)
+    cursor = []
+    for i in range(n):
+        f = base.copy()
+        x, y = 100 + (i * 37) % (w - 300), 100 + (i * 23) % (h - 280)
+        f[y : y + 19, x : x + 12, :3] = 0
+        cursor.append(f)
+    editor = base.copy()
+    editor[h // 2 :, :, :3] = 245  # the lower half is where new code is typed
+    full = text_frame(w, h, 2)
+    typing = []
+    for i in range(n):
+        row, col = divmod(int(i / fps * 5), 80)
+        f = editor.copy()
+        y0 = h // 2
+        f[y0 : y0 + row * 16, : 80 * 8] = full[y0 : y0 + row * 16, : 80 * 8]
+        f[y0 + row * 16 : y0 + row * 16 + 16, : col * 8] = full[y0 + row * 16 : y0 + row * 16 + 16, : col * 8]
+        typing.append(f)
+    return {"static screen": [base] * n, "static screen, cursor moving": cursor, "typing (5 chars/s)": typing}
+
+
+class Replay:
+    """A grabber that hands out recorded frames in turn."""
+
+    def __init__(self, frames: list[np.ndarray]) -> None:
+        self.frames = iter(frames)
+
+    def grab(self) -> np.ndarray:
+        return next(self.frames)
+
+    def close(self) -> None:
+        pass
+
+
+def sends_per_minute(w: int = 1920, h: int = 1080, fps: float = 2.0) -> dict[str, dict[str, int]]:
+    """Frames sent in one minute sampled at `fps` (the first frame not counted): ours, previous, seed."""
+    out = {}
+    for name, frames in minute_scenes(w, h, fps).items():
+        source = ScreenSource(ScreenConfig(), open_grabber=lambda f=frames: Replay(f))
+
+        async def ours(src: ScreenSource = source, count: int = len(frames)) -> int:
+            await src.open()
+            sent = sum([isinstance(await src.sample(i / fps), ScreenFrame) for i in range(count)])
+            await src.aclose()
+            return sent - 1
+
+        gate = FrameGate()
+        previous = sum(isinstance(gate.decide(f, i / fps), SendFrame) for i, f in enumerate(frames)) - 1
+        keys = [seed_key(f) for f in frames]
+        seed = sum(a != b for a, b in itertools.pairwise(keys))
+        out[name] = {"ours": asyncio.run(ours()), "previous": previous, "seed": seed}
+    return out
+
+
 def machine() -> str:
     return f"{cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
@@ -424,6 +497,15 @@ def main() -> None:
         )
     )
     print(f"load average after: {os.getloadavg()[0]:.2f}")
+    minute = sends_per_minute()
+    print(
+        "\nframes sent per minute (synthetic 1920x1080 text, sampled at 2 frames/s, at most 1 FPS): ", end=""
+    )
+    print(
+        "; ".join(
+            f"{k}: ours {v['ours']}, previous {v['previous']}, seed {v['seed']}" for k, v in minute.items()
+        )
+    )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     report = {
         "machine": machine(),
@@ -434,6 +516,7 @@ def main() -> None:
         "max_edge": config.max_edge,
         "scenes": rows,
         "at_rest": rest,
+        "sends_per_minute": minute,
     }
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")
 

@@ -1,6 +1,7 @@
 """Screen frames for the model: capture (mss), a pure change/rate gate, resize + JPEG encode."""
 
 from rholive.screen.capture import Region, ScreenCapture, ScreenCaptureError, check_display
+from rholive.screen.damage import DamageWatch
 from rholive.screen.encode import (
     DEFAULT_MAX_EDGE,
     DEFAULT_QUALITY,
@@ -24,6 +25,7 @@ from rholive.screen.own_window import terminal_area
 __all__ = [
     "DEFAULT_MAX_EDGE",
     "DEFAULT_QUALITY",
+    "DamageWatch",
     "Decision",
     "FrameGate",
     "GateConfig",

@@ -132,6 +132,7 @@ class FrameGate:
         self._reference: np.ndarray | None = None
         self._last_sent: float | None = None
         self._last_t: float | None = None
+        self._last_decision: Decision | None = None
 
     def decide(self, frame: np.ndarray, t: float) -> Decision:
         """`t` in seconds on any monotonic clock; must not go backwards."""
@@ -159,6 +160,20 @@ class FrameGate:
             return self._skip(RATE_LIMITED)
         return self._send(thumb, t, changed / total)
 
+    def same_frame(self, t: float) -> SkipFrame | None:
+        """The decision for a frame known to equal the last one decided (nothing was drawn on the screen since):
+        the same skip again, counted, without looking at the frame; None when it must be looked at (there was
+        no frame yet, or the last change was only rate limited and may be due now)."""
+        if self._last_t is not None and t < self._last_t:
+            raise ValueError(f"timestamps must not go backwards ({t} < {self._last_t})")
+        if self._last_decision is None or self._last_decision == SkipFrame(RATE_LIMITED):
+            return None
+        self._last_t = t
+        # A sent frame is the reference itself now; a skipped one compares with the same reference as before.
+        return self._skip(
+            UNCHANGED if isinstance(self._last_decision, SendFrame) else self._last_decision.reason
+        )
+
     def force(self, frame: np.ndarray, t: float) -> SendFrame:
         """Send this frame regardless of change and rate (e.g. the user pressed "ask now")."""
         if self._last_t is not None and t < self._last_t:
@@ -170,8 +185,12 @@ class FrameGate:
         self._reference = thumb
         self._last_sent = t
         self.stats.sent += 1
-        return SendFrame(fraction)
+        decision = SendFrame(fraction)
+        self._last_decision = decision
+        return decision
 
     def _skip(self, reason: str) -> SkipFrame:
         self.stats.skipped[reason] += 1
-        return SkipFrame(reason)
+        decision = SkipFrame(reason)
+        self._last_decision = decision
+        return decision
