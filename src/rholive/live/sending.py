@@ -45,13 +45,13 @@ class Sender:
             raise ValueError(f"16-bit PCM has an even number of bytes, got {len(pcm)}")
         if not isinstance(rate, int) or rate <= 0:
             raise ValueError(f"sample rate must be a positive integer, got {rate!r}")
-        self._enqueue(Outgoing(wire.encode(wire.realtime_audio(bytes(pcm), rate))))
+        self._enqueue(Outgoing(wire.realtime_audio_text(pcm, rate)))
 
     async def send_video(self, frame: bytes, mime_type: str = "image/jpeg") -> None:
         """A video frame. If the previous one is still waiting for the socket it is dropped (counted)."""
         if not isinstance(frame, bytes | bytearray | memoryview):
             raise TypeError(f"a video frame must be bytes, not {type(frame).__name__}")
-        self._enqueue(Outgoing(wire.encode(wire.realtime_video(bytes(frame), mime_type)), video=True))
+        self._enqueue(Outgoing(wire.realtime_video_text(frame, mime_type), video=True))
 
     async def activity_start(self) -> None:
         self._enqueue(Outgoing(wire.encode(wire.activity_start())))

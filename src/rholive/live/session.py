@@ -168,7 +168,8 @@ class LiveSession(Sender):
     @property
     def replay_evicted(self) -> int:
         """Unanswered messages no longer kept for a resume (answered turns are never kept): the server sent no resumption
-        update for longer than the replay buffer holds (`ReplayBuffer.max_bytes`)."""
+        update for longer than the replay buffer holds: realtime audio/video outside a client-marked turn past its
+        newest `ReplayBuffer.ambient_max_bytes` (1 MiB, ~24 s of audio), anything past `max_bytes` (16 MiB)."""
         return self._replay.evicted
 
     @property
@@ -472,11 +473,7 @@ class LiveSession(Sender):
                     evicted = self._replay.evicted
                     self._replay.record(item.text, item.tool)
                     if self._replay.evicted and not evicted:
-                        log.warning(
-                            "the server has sent no resumption update for %d MiB of unanswered input: the oldest part "
-                            "is no longer kept for a resume (counted in replay_evicted)",
-                            self._replay.max_bytes >> 20,
-                        )
+                        self._warn_evicted()
                     await ws.send(item.text)
                     self._sent_now(item.text, item.tool)
                 finally:
@@ -486,6 +483,22 @@ class LiveSession(Sender):
         except Exception:
             log.exception("Live session writer failed")
             raise
+
+    def _warn_evicted(self) -> None:
+        """Once per session: the replay buffer began forgetting input (every message is counted)."""
+        replay = self._replay
+        if replay.evicted_ambient:
+            log.warning(
+                "no resumption update for %d KiB of realtime input outside a turn: older input is no longer "
+                "kept for a resume (counted in replay_evicted)",
+                replay.ambient_max_bytes >> 10,
+            )
+        else:
+            log.warning(
+                "the server has sent no resumption update for %d MiB of unanswered input: the oldest part "
+                "is no longer kept for a resume (counted in replay_evicted)",
+                replay.max_bytes >> 20,
+            )
 
     def _sent_now(self, text: str, tool: bool, new: bool = True) -> None:
         """A message went out: a turn's end makes an answer owed, a tool response lets the model go on."""
