@@ -294,7 +294,9 @@ async def run_clients(spec: RunSpec) -> dict[str, Any]:
     rss_peak = max(rss for _, rss in rss_samples)
     return {
         "client": spec.client,
-        "imported_from": str(Path(sys.modules["rholive"].__file__).parent.parent) if "rholive" in sys.modules else "",
+        "imported_from": str(Path(sys.modules["rholive"].__file__).parent.parent)
+        if "rholive" in sys.modules
+        else "",
         "sessions": spec.sessions,
         "duration_s": spec.duration_s,
         "chunks_sent": int(lags.size),

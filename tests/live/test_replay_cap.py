@@ -64,3 +64,56 @@ def test_bytes_follow_updates_and_restarts() -> None:
     replay.update("handle-1", True, len(first))  # the server consumed the first turn
     assert replay.bytes == sum(map(len, second)) == kept_bytes(replay)
     assert replay.evicted == 0  # under the cap nothing is forgotten without an update
+
+
+def audio(n: int) -> str:
+    return wire.encode(wire.realtime_audio(bytes([n % 256]) * 600))
+
+
+def test_realtime_input_outside_a_turn_keeps_only_its_newest_window() -> None:
+    """Server-side VAD and no update: the buffer stays at the ambient window, and every drop is counted."""
+    chunks = [audio(n) for n in range(100)]
+    window = 10 * len(chunks[0])
+    replay = ReplayBuffer("handle-0", ambient_max_bytes=window)
+    for text in chunks:
+        replay.record(text)
+    assert replay.bytes == replay.ambient_bytes == window
+    assert replay.evicted == replay.evicted_ambient == 90 and len(replay) == 10
+    assert replay.restart(fresh=False) == chunks[-10:]
+
+
+def test_a_client_marked_turn_is_kept_whole_past_the_ambient_window() -> None:
+    pending = turn(1, chunks=50)
+    replay = ReplayBuffer("handle-0", ambient_max_bytes=5 * len(audio(0)))
+    for text in pending:
+        replay.record(text)
+    assert replay.evicted == 0 and replay.ambient_bytes == 0
+    assert replay.restart(fresh=False) == pending
+
+
+def test_a_pending_typed_turn_survives_the_window_moving_past_it() -> None:
+    """Ambient audio older and newer than a typed turn: only audio goes, the turn and the order stay."""
+    typed = wire.encode(wire.client_content("what is on my screen?"))
+    before, after = [audio(n) for n in range(5)], [audio(n) for n in range(100, 400)]
+    replay = ReplayBuffer("handle-0", ambient_max_bytes=20 * len(audio(0)))
+    for text in [*before, typed, *after]:
+        replay.record(text)
+    assert replay.evicted == replay.evicted_ambient == 285
+    assert len(replay) == 21 and replay.bytes == len(typed) + replay.ambient_bytes
+    assert replay.restart(fresh=False) == [typed, *after[-20:]]
+
+
+def test_the_rest_of_a_turn_resumed_mid_way_is_still_the_turn() -> None:
+    """The server consumed activityStart and the turn goes on after a resume: its audio is turn audio, whatever
+    its length, though activityStart itself is no longer kept."""
+    replay = ReplayBuffer("handle-0", ambient_max_bytes=5 * len(audio(0)))
+    first = turn(1, chunks=10)[:-1]  # activityStart and audio, no activityEnd yet
+    for text in first:
+        replay.record(text)
+    replay.update("handle-1", True, 1)  # activityStart consumed
+    assert replay.restart(fresh=False) == first[1:]
+    rest = [audio(n) for n in range(20)] + [wire.encode(wire.activity_end())]
+    for text in rest:
+        replay.record(text)
+    assert replay.evicted == 0
+    assert replay.restart(fresh=False) == first[1:] + rest

@@ -36,7 +36,9 @@ class Sent:
     ambient: bool = False  # realtime audio/video outside a client-marked turn
 
 
-MAX_BYTES = 16 * 1024 * 1024  # everything kept: ~6 min of 16 kHz audio inside turns, or ~3 min with 1 fps frames
+MAX_BYTES = (
+    16 * 1024 * 1024
+)  # everything kept: ~6 min of 16 kHz audio inside turns, or ~3 min with 1 fps frames
 AMBIENT_MAX_BYTES = 1024 * 1024  # realtime input outside a turn: ~24 s of 16 kHz audio (base64 in JSON)
 _REALTIME_MEDIA = ('{"realtimeInput":{"audio"', '{"realtimeInput":{"video"')
 _ACTIVITY_START = '{"realtimeInput":{"activityStart"'
@@ -45,7 +47,10 @@ _ACTIVITY_END = '{"realtimeInput":{"activityEnd"'
 
 class ReplayBuffer:
     def __init__(
-        self, handle: str | None = None, max_bytes: int = MAX_BYTES, ambient_max_bytes: int = AMBIENT_MAX_BYTES
+        self,
+        handle: str | None = None,
+        max_bytes: int = MAX_BYTES,
+        ambient_max_bytes: int = AMBIENT_MAX_BYTES,
     ) -> None:
         self.handle = handle
         self.max_bytes = max_bytes

@@ -250,6 +250,22 @@ class LiveSession(Sender):
     def _tool_generation(self) -> int:
         return self._generation
 
+    async def _put(self, item: Outgoing) -> None:
+        """Realtime media: written here when the socket is up and nothing waits before it (most chunks of a
+        live stream), else queued for the writer. Either way recorded for a resume before the write."""
+        ws = self._ws
+        if ws is None or self._state != "open" or not self._outbox.take_direct():
+            self._enqueue(item)
+            return
+        try:
+            self._record(item)
+            await ws.send(item.text)
+            self._sent_now(item.text, item.tool)
+        except ConnectionClosed:
+            pass  # recorded: the resumed connection sends it again
+        finally:
+            self._outbox.sent()
+
     def _turn_message(self, turns: str | list[dict[str, Any]], turn_complete: bool) -> dict[str, Any]:
         """A typed turn as the model takes it: ``realtimeInput.text`` where clientContent is history only."""
         if isinstance(turns, str):
@@ -470,10 +486,7 @@ class LiveSession(Sender):
                         self._replay.dropped_tool_responses += 1
                         log.warning("tool response for a call of an earlier connection not sent")
                         continue
-                    evicted = self._replay.evicted
-                    self._replay.record(item.text, item.tool)
-                    if self._replay.evicted and not evicted:
-                        self._warn_evicted()
+                    self._record(item)
                     await ws.send(item.text)
                     self._sent_now(item.text, item.tool)
                 finally:
@@ -483,6 +496,12 @@ class LiveSession(Sender):
         except Exception:
             log.exception("Live session writer failed")
             raise
+
+    def _record(self, item: Outgoing) -> None:
+        evicted = self._replay.evicted
+        self._replay.record(item.text, item.tool)
+        if self._replay.evicted and not evicted:
+            self._warn_evicted()
 
     def _warn_evicted(self) -> None:
         """Once per session: the replay buffer began forgetting input (every message is counted)."""
