@@ -309,7 +309,9 @@ async def run_clients(spec: RunSpec) -> dict[str, Any]:
         "lag_ms": percentiles(lags),
         "cpu_s": round(cpu, 3),
         "wall_s": round(wall, 3),
-        "cpu_pct_per_session": round(cpu / wall / spec.sessions * 100, 4),
+        # per second of audio streamed, not of wall time: a client starved of CPU by other processes takes longer
+        # (its wall time grows) but does the same work
+        "cpu_pct_per_session": round(cpu / spec.duration_s / spec.sessions * 100, 4),
         "cpu_pct_total": round(cpu / wall * 100, 2),
         "emulator_cpu_pct": round(emu_cpu / wall * 100, 2),
         "rss_mb_per_session": round((rss_peak - rss_before) / spec.sessions / 2**20, 4),
@@ -386,8 +388,9 @@ def machine() -> dict[str, Any]:
 NOTES = [
     "lag = when the chunk's frame was handed to the socket (public API: SDK send_realtime_input() returned;"
     " rholive send_audio() + flush() returned) minus its due time t0 + offset + i * 100 ms.",
-    "CPU % per session = CPU time (user+sys) of the client's own process during streaming / wall time / N;"
-    " 100 % = one core. The ratio ours / SDK is per repeat (same N), then the median over repeats.",
+    "CPU % per session = CPU time (user+sys) of the client's own process during streaming / seconds of audio"
+    " streamed / N; 100 % = one core. The ratio ours / SDK (CPU time, same N and work) is per repeat, then the"
+    " median over repeats. A lag p50 of seconds means the process was starved of CPU by other processes.",
     "Replies: both clients read every server message and decode the reply audio (bytes counted).",
     "RSS per session = (peak RSS while streaming − RSS before connecting) / N; growth = the slope of RSS over"
     " the second half of the streaming, per session and minute.",
@@ -455,7 +458,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", default="200", help="comma-separated session counts")
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of audio per session")
-    parser.add_argument("--turn-every", type=float, default=5.0, help="seconds between the user's turns")
+    parser.add_argument("--turn-every", type=float, default=10.0, help="seconds between the user's turns")
     parser.add_argument("--no-replies", action="store_true", help="faint noise only: no turn, no reply")
     parser.add_argument("--repeats", type=int, default=3, help="runs of every client per N (fresh processes)")
     parser.add_argument("--quick", action="store_true", help="N = 10 for 5 s, once")

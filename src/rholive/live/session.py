@@ -139,7 +139,9 @@ class LiveSession(Sender):
         self._closing = asyncio.Event()
         self._ws: ClientConnection | None = None
         self._leave_at: float | None = None  # goAway: leave by then (loop time), or once the answer ends
-        self._changed = asyncio.Event()  # the watcher looks again: something arrived or a turn went out
+        self._changed = (
+            asyncio.Event()
+        )  # the watcher looks again: a goAway or a frame after it, a turn went out
         self._watchdog = StallWatchdog(self.options.stall_timeout_s or math.inf)
         self._policy = ReconnectPolicy(self.options)
         self._supervisor: asyncio.Task[None] | None = None
@@ -348,7 +350,10 @@ class LiveSession(Sender):
             self._emit(AnswerComplete())
         elif silence:
             self._watchdog.answer_ended()
-        self._changed.set()
+        if self._leave_at is not None:
+            self._changed.set()  # leaving after a goAway once the answer ends: the watcher looks at every frame
+        # Otherwise a frame only moves the stall deadline later (or removes it): the watcher, asleep until the
+        # earlier one, finds that out when it wakes. Waking it for every audio chunk cost a task switch each.
 
     def _transcribe(self, event: ServerEvent) -> None:
         if isinstance(event, InputTranscription):
