@@ -3,8 +3,17 @@ whole session. Answered turns are not kept at all; past its cap the oldest unans
 
 from __future__ import annotations
 
-from rholive.live import wire
-from rholive.live.replay import ReplayBuffer
+import logging
+
+import numpy as np
+import pytest
+
+from rholive.emulator import Emulator
+from rholive.live import Endpoint, LiveSession, SetupConfig, wire
+from rholive.live import events as ev
+from rholive.live.replay import AMBIENT_MAX_BYTES, ReplayBuffer
+
+from .conftest import Events
 
 
 def turn(n: int, chunks: int = 3) -> list[str]:
@@ -117,3 +126,24 @@ def test_the_rest_of_a_turn_resumed_mid_way_is_still_the_turn() -> None:
         replay.record(text)
     assert replay.evicted == 0
     assert replay.restart(fresh=False) == first[1:] + rest
+
+
+async def test_a_session_streaming_with_no_update_resends_only_the_window_and_counts_the_rest(
+    emu: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Server-side VAD, faint noise (no turn, no answer, no resumption update), then a drop: the resume resends
+    the newest ~1 MiB only; what went before is counted and said once."""
+    noise = (np.random.default_rng(3).normal(0, 30, 1600).astype("<i2")).tobytes()  # 100 ms, under the VAD
+    kept = AMBIENT_MAX_BYTES // len(wire.realtime_audio_text(noise))
+    chunks = kept + 40
+    emu.options.drop_after_messages = chunks + 2  # the setup, the chunks, then one more drops the connection
+    with caplog.at_level(logging.WARNING, logger="rholive.live"):
+        async with LiveSession(Endpoint(emu.url), SetupConfig()) as session:
+            seen = Events(session)
+            for _ in range(chunks + 1):
+                await session.send_audio(noise)
+            await seen.until(lambda s: s.count(ev.Resumed) == 1)
+            assert session.replay_evicted == 41
+    assert seen.of(ev.Resumed)[0].replayed == kept
+    warnings = [r.getMessage() for r in caplog.records if "outside a turn" in r.getMessage()]
+    assert len(warnings) == 1 and "1024 KiB" in warnings[0]
