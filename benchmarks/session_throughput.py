@@ -53,7 +53,10 @@ CHUNK_S = 0.1
 TONE_S = 1.0  # the spoken part of each turn
 CONNECT_PARALLEL = 20  # TLS handshakes in flight at once while opening sessions
 REPLY_WAIT_S = 15.0  # after its last chunk, how long a session waits for the answers still owed
-CLIENTS = ("rholive", "google-genai")
+SDK = "google-genai"  # as users run it: it offers permessage-deflate, which the emulator accepts
+SDK_PLAIN = "google-genai-no-deflate"  # the same with compression=None (rholive's default: no deflate)
+CLIENTS = ("rholive", SDK, SDK_PLAIN)
+STARVED_MS = 100.0  # a repeat whose lag p50 exceeds this for any client ran starved of CPU: not compared
 BEFORE = "rholive-before"
 
 
@@ -246,15 +249,14 @@ async def run_clients(spec: RunSpec) -> dict[str, Any]:
     emulator = psutil.Process(spec.emulator_pid)
     gate = Gate(spec.sessions)
     stats = [SessionStats() for _ in range(spec.sessions)]
-    if spec.client == "google-genai":
+    if spec.client in (SDK, SDK_PLAIN):
         from google import genai
 
+        # the SDK passes the async client args that websockets' connect() takes on to it
+        ws_args: dict[str, Any] = {"ssl": ctx} if spec.client == SDK else {"ssl": ctx, "compression": None}
         client = genai.Client(
             api_key="k",
-            http_options={
-                "base_url": spec.url.replace("wss://", "https://"),
-                "async_client_args": {"ssl": ctx},
-            },
+            http_options={"base_url": spec.url.replace("wss://", "https://"), "async_client_args": ws_args},
         )
         tasks = [
             asyncio.create_task(genai_session(spec, client, k, gate, stats[k])) for k in range(spec.sessions)
@@ -391,7 +393,11 @@ NOTES = [
     "CPU % per session = CPU time (user+sys) of the client's own process during streaming / seconds of audio"
     " streamed / N; 100 % = one core. The ratio ours / SDK (CPU time, same N and work) is per repeat, then the"
     " median over repeats. A lag p50 of seconds means the process was starved of CPU by other processes.",
-    "Replies: both clients read every server message and decode the reply audio (bytes counted).",
+    "Replies: every client reads every server message and decodes the reply audio (bytes counted).",
+    f"{SDK}: as users run it (websockets offers permessage-deflate and the emulator accepts it; whether the"
+    f" service does is not known here). {SDK_PLAIN}: the same client with compression=None, like rholive.",
+    f"Compared: repeats where no client's lag p50 exceeded {STARVED_MS:g} ms (starved of CPU by other"
+    " processes) and all got the same reply audio; all repeats when none qualifies (repeats compared 0).",
     "RSS per session = (peak RSS while streaming − RSS before connecting) / N; growth = the slope of RSS over"
     " the second half of the streaming, per session and minute.",
     "Each (client, N, repeat) runs in a fresh child process; the emulator runs in its own process on the same"
@@ -399,57 +405,80 @@ NOTES = [
 ]
 
 
-def summary(results: list[dict[str, Any]], baseline: str = "google-genai") -> list[dict[str, Any]]:
-    """Per (client, N): medians over repeats, and the median of the per-repeat CPU ratio to the baseline."""
+def valid_repeats(results: list[dict[str, Any]], n: int) -> set[int]:
+    """Repeats where no client was starved of CPU and every client got the same reply audio (none interrupted
+    by a late next turn): only those compare like with like."""
+    valid = set()
+    for repeat in {r["repeat"] for r in results if r["sessions"] == n}:
+        runs = [r for r in results if r["sessions"] == n and r["repeat"] == repeat]
+        audio = [r["reply_audio_mb"] for r in runs]
+        if all(r["lag_ms"]["p50"] <= STARVED_MS for r in runs) and max(audio) - min(audio) <= 0.01 * max(
+            audio
+        ):
+            valid.add(repeat)
+    return valid
+
+
+def ratio(results: list[dict[str, Any]], r: dict[str, Any], baseline: str) -> float | None:
+    base = [
+        b
+        for b in results
+        if b["client"] == baseline and b["sessions"] == r["sessions"] and b["repeat"] == r["repeat"]
+    ]
+    return r["cpu_s"] / base[0]["cpu_s"] if base and base[0]["cpu_s"] > 0 else None
+
+
+def summary(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per (client, N), over the valid repeats (all repeats when none is valid, flagged): medians, and the
+    median of the per-repeat CPU-time ratio to each SDK variant."""
     out = []
     keys = sorted({(r["client"], r["sessions"]) for r in results}, key=lambda k: (k[1], k[0]))
     for client, n in keys:
+        valid = valid_repeats(results, n)
         runs = [r for r in results if r["client"] == client and r["sessions"] == n]
-        ratios = []
-        for r in runs:
-            base = [
-                b
-                for b in results
-                if b["client"] == baseline and b["sessions"] == n and b["repeat"] == r["repeat"]
-            ]
-            if base and base[0]["cpu_s"] > 0:
-                ratios.append(r["cpu_pct_per_session"] / base[0]["cpu_pct_per_session"])
-        out.append(
-            {
-                "client": client,
-                "sessions": n,
-                "repeats": len(runs),
-                "lag_p50_ms": statistics.median(r["lag_ms"]["p50"] for r in runs),
-                "lag_p99_ms": statistics.median(r["lag_ms"]["p99"] for r in runs),
-                "cpu_pct_per_session": statistics.median(r["cpu_pct_per_session"] for r in runs),
-                "cpu_ratio_to_sdk": round(statistics.median(ratios), 3) if ratios else None,
-                "cpu_ratio_range": [round(min(ratios), 3), round(max(ratios), 3)] if ratios else None,
-                "rss_mb_per_session": statistics.median(r["rss_mb_per_session"] for r in runs),
-                "rss_growth_mb_per_session_min": statistics.median(
-                    r["rss_growth_mb_per_session_min"] for r in runs
-                ),
-                "answers": f"{min(r['answers'] for r in runs)}/{runs[0]['answers_expected']}",
-            }
-        )
+        used = [r for r in runs if r["repeat"] in valid] or runs
+        row: dict[str, Any] = {
+            "client": client,
+            "sessions": n,
+            "repeats": len(runs),
+            "repeats_compared": len(used) if valid else 0,
+            "lag_p50_ms": statistics.median(r["lag_ms"]["p50"] for r in used),
+            "lag_p99_ms": statistics.median(r["lag_ms"]["p99"] for r in used),
+            "cpu_pct_per_session": statistics.median(r["cpu_pct_per_session"] for r in used),
+            "rss_mb_per_session": statistics.median(r["rss_mb_per_session"] for r in used),
+            "rss_growth_mb_per_session_min": statistics.median(
+                r["rss_growth_mb_per_session_min"] for r in used
+            ),
+            "answers": f"{min(r['answers'] for r in used)}/{used[0]['answers_expected']}",
+            "reply_audio_mb": statistics.median(r["reply_audio_mb"] for r in used),
+        }
+        for baseline, name in ((SDK, "cpu_ratio_to_sdk"), (SDK_PLAIN, "cpu_ratio_to_sdk_no_deflate")):
+            ratios = [x for x in (ratio(results, r, baseline) for r in used) if x is not None]
+            row[name] = round(statistics.median(ratios), 3) if ratios else None
+            row[name + "_range"] = [round(min(ratios), 3), round(max(ratios), 3)] if ratios else None
+        out.append(row)
     return out
 
 
 def table(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| client | N | lag p50 ms | lag p99 ms | CPU % per session | CPU ours/SDK (median, range) "
-        "| RSS MB per session | RSS growth MB/session/min | answers (min of repeats) |",
-        "|---|---:|---:|---:|---:|---|---:|---:|---:|",
+        "| client | N | repeats compared | lag p50 ms | lag p99 ms | CPU % per session | CPU / SDK (median, range) "
+        "| CPU / SDK without deflate | RSS MB per session | RSS growth MB/session/min | answers | reply audio MB |",
+        "|---|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---:|",
     ]
+
+    def cell(r: dict[str, Any], name: str) -> str:
+        if r[name] is None or r["client"] in (SDK, SDK_PLAIN):
+            return "—"
+        low, high = r[name + "_range"]
+        return f"{r[name]:.3f} ({low:.2f}–{high:.2f})"
+
     for r in rows:
-        ratio = (
-            f"{r['cpu_ratio_to_sdk']:.3f} ({r['cpu_ratio_range'][0]:.2f}–{r['cpu_ratio_range'][1]:.2f})"
-            if r["cpu_ratio_to_sdk"] is not None and r["client"] != "google-genai"
-            else "—"
-        )
         lines.append(
-            f"| {r['client']} | {r['sessions']} | {r['lag_p50_ms']:.2f} | {r['lag_p99_ms']:.2f} "
-            f"| {r['cpu_pct_per_session']:.3f} | {ratio} | {r['rss_mb_per_session']:.3f} "
-            f"| {r['rss_growth_mb_per_session_min']:.3f} | {r['answers']} |"
+            f"| {r['client']} | {r['sessions']} | {r['repeats_compared']}/{r['repeats']} | {r['lag_p50_ms']:.2f} "
+            f"| {r['lag_p99_ms']:.2f} | {r['cpu_pct_per_session']:.3f} | {cell(r, 'cpu_ratio_to_sdk')} "
+            f"| {cell(r, 'cpu_ratio_to_sdk_no_deflate')} | {r['rss_mb_per_session']:.3f} "
+            f"| {r['rss_growth_mb_per_session_min']:.3f} | {r['answers']} | {r['reply_audio_mb']:.2f} |"
         )
     return "\n".join(lines)
 
@@ -462,7 +491,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-replies", action="store_true", help="faint noise only: no turn, no reply")
     parser.add_argument("--repeats", type=int, default=3, help="runs of every client per N (fresh processes)")
     parser.add_argument("--quick", action="store_true", help="N = 10 for 5 s, once")
-    parser.add_argument("--clients", default=",".join(CLIENTS), help="rholive,google-genai")
+    parser.add_argument("--clients", default=",".join(CLIENTS), help=",".join(CLIENTS))
     parser.add_argument("--before", type=Path, help=f"also run {BEFORE}: rholive imported from this src dir")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
