@@ -1,7 +1,8 @@
 """LiveSession: one conversation with a Live model, kept alive across connections.
 
 A supervisor task owns the current socket and runs, per connection, one writer task (drains the ordered
-``Outbox``) and one reader task (parses frames into typed events on the event queue). When a connection
+``Outbox``) and one reader task (parses frames into typed events on the event queue). Realtime audio and video
+sent while nothing waits in the outbox is written by the sender itself, in the same order (``_put``). When a connection
 ends, the supervisor decides: the application closed it (stop), the server refused what we sent (1007,
 1008: stop, report), or anything else (goAway, 1006, 1011, 1001, an unexpected 1000, a stall): reconnect,
 resume with the latest handle, resend what the server had not consumed (``ReplayBuffer``), then go on with
