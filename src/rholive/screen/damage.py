@@ -35,13 +35,18 @@ class DamageWatch:
         except Exception as exc:  # the capture reports a bad display itself
             log.debug("no X connection for damage events: %s", exc)
             return None
-        info = disp.query_extension("DAMAGE")
-        if info is None or not info.present:
+        try:
+            info = disp.query_extension("DAMAGE")
+            if info is None or not info.present:
+                disp.close()
+                return None
+            disp.damage_query_version()  # the server expects the client's version before anything else
+            handle = disp.screen().root.damage_create(damage.DamageReportNonEmpty)
+            disp.sync()
+        except Exception as exc:  # a server that refuses: capture every sample, as without the extension
+            log.debug("no damage events: %s", exc)
             disp.close()
             return None
-        disp.damage_query_version()  # the server expects the client's version before anything else
-        handle = disp.screen().root.damage_create(damage.DamageReportNonEmpty)
-        disp.sync()
         return cls(disp, handle, info.first_event + damage.DamageNotifyCode)
 
     def drawn(self) -> bool:
