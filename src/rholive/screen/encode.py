@@ -10,16 +10,13 @@ dropped (at most k - 1 pixels at the right and bottom edges).
 
 from __future__ import annotations
 
+import functools
 import math
+from types import ModuleType
 
-import cv2
 import numpy as np
 import simplejpeg
 from PIL import Image
-
-# One thread: the screen thread is one of several sharing the cores, and a 1080p frame is too small to gain
-# from OpenCV's thread pool (its hand-offs cost more than they save here).
-cv2.setNumThreads(1)
 
 DEFAULT_MAX_EDGE = 1024
 DEFAULT_QUALITY = 80
@@ -68,7 +65,19 @@ def _halve(frame: np.ndarray) -> np.ndarray:
     if frame.strides[1:] != (frame.shape[2], 1):  # OpenCV takes rows at any stride, but packed pixels
         frame = np.ascontiguousarray(frame)
     h, w = frame.shape[:2]
+    cv2 = _opencv()
     return cv2.resize(frame, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+
+
+@functools.cache
+def _opencv() -> ModuleType:
+    """OpenCV, imported at the first halving (in the screen thread, not at start-up: it takes ~0.4 s)."""
+    import cv2
+
+    # One thread: the screen thread is one of several sharing the cores, and a 1080p frame is too small to
+    # gain from OpenCV's thread pool.
+    cv2.setNumThreads(1)
+    return cv2
 
 
 def resize_long_edge(frame: np.ndarray, max_edge: int = DEFAULT_MAX_EDGE) -> np.ndarray:
