@@ -18,11 +18,11 @@ from aiogram.exceptions import TelegramUnauthorizedError
 
 from rholive.config import Settings
 from rholive.connect import open_endpoint
+from rholive.conversation import VOICE_NOTE_DEFAULT, voice_note_personas
 from rholive.live import Endpoint
 from rholive.telegram.chats import ChatHub, ChatOptions
 from rholive.telegram.logsafe import install_redaction, remove_redaction
 from rholive.telegram.pacing import PacingOptions
-from rholive.telegram.personas import DEFAULT_PERSONA, default_personas
 from rholive.telegram.replies import send_text
 from rholive.telegram.run import BotTokenRefused
 from rholive.telegram.scale.calls import CallCoordinator
@@ -76,15 +76,15 @@ async def _worker(
     options = options or ChatOptions(model=settings.model)
     states = RedisChatStates(redis, keys)
     pacer = SharedPacer(redis, keys, pacing)
-    names = default_personas(settings.system_instruction, settings.voice)
-    hub = ChatHub(bot, endpoint, states, pacer, names, DEFAULT_PERSONA, options)
+    names = voice_note_personas(settings.system_instruction, settings.voice)
+    hub = ChatHub(bot, endpoint, states, pacer, names, VOICE_NOTE_DEFAULT, options)
 
     async def tell(chat_id: int, text: str) -> None:
         await send_text(bot, pacer, chat_id, text)
 
     runner: VoiceChatSupervisor | VoiceChatsOff = VoiceChatsOff(tell)
     if voicechat is not None:
-        persona = names[DEFAULT_PERSONA]
+        persona = names[VOICE_NOTE_DEFAULT]
         ca_file = str(settings.ca_file) if settings.ca_file else None
         voicechat = voicechat.with_defaults(options.model, persona.instruction, persona.voice, ca_file)
         runner = VoiceChatSupervisor(voicechat, endpoint, tell)
