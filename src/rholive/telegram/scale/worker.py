@@ -161,10 +161,11 @@ class Worker:
         while True:
             await asyncio.sleep(max(0.2, self.lease_s / 2))
             start = "0-0"
-            while True:
+            while len(self._chats) < self.capacity:  # no more than this worker can take on; others claim too
+                room = self.capacity - len(self._chats)
                 reply = await self._group_call(
-                    lambda r, s=start: r.xautoclaim(
-                        self.keys.work, GROUP, self.name, idle_ms, start_id=s, count=100
+                    lambda r, s=start, n=room: r.xautoclaim(
+                        self.keys.work, GROUP, self.name, idle_ms, start_id=s, count=n
                     )
                 )
                 start_next, entries = reply[0], reply[1]
