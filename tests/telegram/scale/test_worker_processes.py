@@ -1,6 +1,6 @@
 """The issue's test: three `rholive telegram worker` processes, 60 voice notes from 20 chats in bursts, one
 worker killed with SIGKILL halfway — every note answered exactly once, in order per chat, each reply quoting
-its note. Real redis-server, real emulator over sockets, the fake Bot API; the front runs in this process."""
+its note. Real redis-server, real emulator over sockets, the fake Bot API; the front is a process too."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import re
 import signal
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
 import redis.asyncio as aioredis
 
@@ -20,13 +19,13 @@ from rholive.emulator import Emulator
 from ..conftest import TOKEN, Note
 from ..fake_bot_api import FakeBotAPI
 from .conftest import KEYS, RedisServer
-from .helpers import running, until
+from .helpers import until
 
 CHATS = list(range(3001, 3021))
 LEASE_S = 2.0  # short, so the dead worker's chat is taken over within seconds
 
 
-class WorkerProcess:
+class BotProcess:
     def __init__(self, proc: asyncio.subprocess.Process) -> None:
         self.proc = proc
         self.lines: list[str] = []
@@ -34,12 +33,24 @@ class WorkerProcess:
         self._reader = asyncio.create_task(self._read())
 
     @classmethod
-    async def start(cls, redis_url: str, api_url: str, emulator_url: str) -> WorkerProcess:
+    async def start(cls, redis_url: str, api_url: str, emulator_url: str) -> BotProcess:
+        return await cls.cli(
+            "worker", "--bot-token", TOKEN, "--api-url", api_url, "--redis", redis_url,
+            "--base-url", emulator_url, "--lease-s", str(LEASE_S), "--max-chats", "8",
+        )  # fmt: skip
+
+    @classmethod
+    async def front(cls, redis_url: str, api_url: str) -> BotProcess:
+        allow = [arg for chat in CHATS for arg in ("--allow", str(chat))]
+        return await cls.cli(
+            "--bot-token", TOKEN, "--api-url", api_url, *allow, "--redis", redis_url, "--no-work"
+        )
+
+    @classmethod
+    async def cli(cls, *args: str) -> BotProcess:
         env = {k: v for k, v in os.environ.items() if k not in ("GEMINI_API_KEY", "RHOLIVE_API_KEY")}
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "rholive.cli", "telegram", "worker",
-            "--bot-token", TOKEN, "--api-url", api_url, "--redis", redis_url,
-            "--base-url", emulator_url, "--lease-s", str(LEASE_S), "--max-chats", "8",
+            sys.executable, "-m", "rholive.cli", "telegram", *args,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE,
@@ -52,7 +63,7 @@ class WorkerProcess:
         async for raw in self.proc.stderr:
             line = raw.decode(errors="replace").rstrip()
             self.lines.append(line)
-            if " worker " in line and " on Redis " in line:
+            if " on Redis " in line:  # "worker NAME for @bot on Redis ..." / "front for @bot on Redis ..."
                 self.ready.set()
 
     async def finish(self) -> int:
@@ -94,10 +105,10 @@ async def test_three_workers_answer_every_note_once_in_order_when_one_is_killed(
     fake: FakeBotAPI,
     emulator: Emulator,
     make_note: Callable[[str], Note],
-    tmp_path: Path,
 ) -> None:
     note = make_note("Hi there.")
-    workers = [await WorkerProcess.start(redis_server.url, fake.url, emulator.url) for _ in range(3)]
+    workers = [await BotProcess.start(redis_server.url, fake.url, emulator.url) for _ in range(3)]
+    front = await BotProcess.front(redis_server.url, fake.url)
     notes: dict[int, list[int]] = {chat: [] for chat in CHATS}
 
     def burst() -> None:
@@ -109,34 +120,34 @@ async def test_three_workers_answer_every_note_once_in_order_when_one_is_killed(
 
     try:
         async with asyncio.timeout(60):
-            await asyncio.gather(*(w.ready.wait() for w in workers))
-        async with running(redis_server.url, fake.url, tmp_path, front=True, work=False, allow=CHATS):
-            burst()
-            burst()
-            await fake.wait_for(lambda: answered() >= 20, 120)
-            burst()
-            await fake.wait_for(lambda: answered() >= 30, 120)
-            victim: list[int] = []
+            await asyncio.gather(*(w.ready.wait() for w in [*workers, front]))
+        # the front (`rholive telegram --redis ... --no-work`) long-polls the fake; the workers answer
+        burst()
+        burst()
+        await fake.wait_for(lambda: answered() >= 20, 120)
+        burst()
+        await fake.wait_for(lambda: answered() >= 30, 120)
+        victim: list[int] = []
 
-            async def someone_holds_a_chat() -> bool:
-                victim[:] = await _lease_holders(rclient)
-                return bool(victim)
+        async def someone_holds_a_chat() -> bool:
+            victim[:] = await _lease_holders(rclient)
+            return bool(victim)
 
-            await until(someone_holds_a_chat)
-            [dead] = [w for w in workers if w.proc.pid == victim[0]]
-            dead.kill()  # SIGKILL: mid-note, its lease and work entries are left behind
-            await fake.wait_for(lambda: answered() >= 60, 120)
-            await until(lambda: _settled(rclient), 60)  # the dead worker's entries were claimed and done
+        await until(someone_holds_a_chat)
+        [dead] = [w for w in workers if w.proc.pid == victim[0]]
+        dead.kill()  # SIGKILL: mid-note, its lease and work entries are left behind
+        await fake.wait_for(lambda: answered() >= 60, 120)
+        await until(lambda: _settled(rclient), 60)  # the dead worker's entries were claimed and done
         survivors = [w for w in workers if w is not dead]
-        codes = [await w.finish() for w in survivors]
+        codes = [await w.finish() for w in [*survivors, front]]
         await dead.finish()
     finally:
-        for w in workers:
+        for w in [*workers, front]:
             with contextlib.suppress(ProcessLookupError):
                 w.kill()
 
     assert dead.proc.returncode == -signal.SIGKILL
-    assert codes == [0, 0]
+    assert codes == [0, 0, 0]
     for chat in CHATS:
         replies = fake.replies(chat)
         assert [r.reply_to for r in replies] == notes[chat]  # once each, in order, quoting its note
@@ -145,5 +156,5 @@ async def test_three_workers_answer_every_note_once_in_order_when_one_is_killed(
         int(m.group(1)) for w in survivors for line in w.lines if (m := re.search(r"claimed (\d+)", line))
     ]
     assert sum(claimed) >= 1  # the survivors took over the dead worker's work entries
-    for w in workers:
+    for w in [*workers, front]:
         assert all(TOKEN not in line and TOKEN.split(":")[1] not in line for line in w.lines)
