@@ -3,6 +3,7 @@ leases and claims, idempotency, the shared allowlist, state and send limits, Red
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
@@ -180,6 +181,23 @@ async def test_send_limits_hold_across_workers(redis_server: RedisServer, rclien
         await first._hold(BOB, _ChatLane(), 30.0)  # a 429 for BOB seen by the first worker
         keys = [KEYS.pace_global, KEYS.pace_chat(BOB)]
         assert int(await two.script(scripts.PACE, keys, [0, 0])) > 0  # type: ignore[call-overload]
+        # a worker that stalled past a chat's lease sends nothing more to it: the next holder answers
+        await rclient.set(KEYS.lease(ALICE), "the-next-holder/1")
+        first.hold(ALICE, "the-stalled-one/1")
+        with pytest.raises(asyncio.CancelledError):
+            await first._admit(ALICE, _ChatLane())
+        first.hold(ALICE, "the-next-holder/1")
+        assert (
+            int(
+                await one.script(
+                    scripts.PACE,
+                    [*keys[:1], KEYS.pace_chat(9), KEYS.lease(ALICE)],
+                    [0, 0, "the-next-holder/1"],
+                )
+            )
+            == 0
+        )  # type: ignore[call-overload]
+        assert first.fenced == 1
         # the global bucket: a rate of 1 per second is one send, shared, until it refills
         glob = [KEYS.pace_global, KEYS.pace_chat(7)]
         assert int(await one.script(scripts.PACE, glob, [1, 0])) == 0  # type: ignore[call-overload]

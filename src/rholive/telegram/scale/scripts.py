@@ -41,10 +41,12 @@ redis.call('XADD', KEYS[3], '*', 'chat', ARGV[3])
 return 1
 """
 
-# KEYS global bucket, chat pace; ARGV global rate (sends/s, 0: none), per-chat interval ms.
-# Returns 0 when one send may go now (and counts it), else the milliseconds to wait. Redis's clock, so
-# workers on several machines share one time line.
+# KEYS global bucket, chat pace[, chat lease]; ARGV global rate (sends/s, 0: none), per-chat interval ms
+# [, lease token]. Returns 0 when one send may go now (and counts it), else the milliseconds to wait; -1 when
+# the chat's lease is no longer the sender's (it stalled past it: another worker answers now). Redis's clock,
+# so workers on several machines share one time line.
 PACE = """
+if KEYS[3] and redis.call('GET', KEYS[3]) ~= ARGV[3] then return -1 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local chat_next = tonumber(redis.call('GET', KEYS[2]) or '0')

@@ -216,6 +216,7 @@ class Worker:
             me = asyncio.current_task()
             assert me is not None
             lease.keep(on_lost=me.cancel)
+            self.pacer.hold(chat_id, lease.token)  # every send checks the lease first (a stalled worker)
             await self.states.hold(chat_id)
             while True:
                 owed, chat.entries = chat.entries, []
@@ -236,6 +237,7 @@ class Worker:
             if self._chats.get(chat_id) is chat:
                 del self._chats[chat_id]
                 self._room.set()
+            self.pacer.let_go(chat_id)
             if held:
                 with contextlib.suppress(Exception):
                     # the session closes with the lease: an open one would reconnect (resume) and take the
