@@ -32,6 +32,8 @@ VERBS_T = (
     "sent|fixed|checked|booked|called|moved|finished|cancelled|opened|found|lost|painted|tested|signed|read|"
     "printed|updated|cleaned|ordered|visited|reviewed|approved|missed|forgot|answered"
 ).split("|")
+BASE_T = "send|fix|check|book|call|move|finish|cancel|open|find|test|sign|read|print|update|clean|order|visit|review|answer".split("|")
+BASE_I = "leave|stay|wait|agree|arrive|sleep|work late|give up|call back|come home".split("|")
 VERBS_I = "left|stayed|waited|agreed|arrived|slept|laughed|worked late|gave up|called back|came home".split("|")
 NOUNS = (
     "report|invoice|keys|ticket|kitchen|car|office|contract|budget|slides|server|train|meeting|window|app|"
@@ -57,7 +59,7 @@ THINK = "I think|they told me that|the problem is|the thing is|I guess|I heard t
 WANT = "I wanted to|we need to|you should|they decided to|I'm going to|we could|let's|I have to|can you".split("|")
 # open-class words: the training replaces some with "<unk>" so unseen nouns and verbs are judged by
 # their place, not by their spelling
-OPEN_WORDS = frozenset(w for pool in (NOUNS, ADJ, VERBS_T, VERBS_I) for x in pool for w in x.split())
+OPEN_WORDS = frozenset(w for pool in (NOUNS, ADJ, VERBS_T, VERBS_I, BASE_T, BASE_I) for x in pool for w in x.split())
 
 
 def _pick(rng: np.random.Generator, xs: list[str]) -> str:
@@ -91,13 +93,10 @@ def clause(rng: np.random.Generator) -> list[Token]:
     else:
         base = False
     if rng.random() < 0.7:
-        verb = _pick(rng, VERBS_T)
-        if base:
-            verb = verb[:-2] if verb.endswith("ed") and not verb.endswith("eed") else verb
-        out += _words(verb)
+        out += _words(_pick(rng, BASE_T if base else VERBS_T))
         out += noun_phrase(rng)
     else:
-        out += _words(_pick(rng, VERBS_I))
+        out += _words(_pick(rng, BASE_I if base else VERBS_I))
     out[-1].complete = True
     if rng.random() < 0.3:  # a prepositional phrase: "... about the budget"
         out += _words(_pick(rng, PREPS)) + noun_phrase(rng)
