@@ -27,22 +27,32 @@ class Token:
     end: str = ""  # the punctuation that ends the sentence after this word ("." "?" "!")
 
 
-SUBJECTS = "I|we|they|you|my sister|the client|our team|the new manager|my neighbour|everyone|nobody|he|she|the engineers|the bank".split("|")
+SUBJECTS = (
+    "I|we|they|you|my sister|the client|our team|the new manager|my neighbour|everyone|nobody|he|she|the engineers|the bank"
+).split("|")
 VERBS_T = (
     "sent|fixed|checked|booked|called|moved|finished|cancelled|opened|found|lost|painted|tested|signed|read|"
     "printed|updated|cleaned|ordered|visited|reviewed|approved|missed|forgot|answered"
 ).split("|")
-BASE_T = "send|fix|check|book|call|move|finish|cancel|open|find|test|sign|read|print|update|clean|order|visit|review|answer".split("|")
+BASE_T = (
+    "send|fix|check|book|call|move|finish|cancel|open|find|test|sign|read|print|update|clean|order|visit|review|answer"
+).split("|")
 BASE_I = "leave|stay|wait|agree|arrive|sleep|work late|give up|call back|come home".split("|")
-VERBS_I = "left|stayed|waited|agreed|arrived|slept|laughed|worked late|gave up|called back|came home".split("|")
+VERBS_I = ("left|stayed|waited|agreed|arrived|slept|laughed|worked late|gave up|called back|came home").split(
+    "|"
+)
 NOUNS = (
     "report|invoice|keys|ticket|kitchen|car|office|contract|budget|slides|server|train|meeting|window|app|"
     "printer|garden|email|package|proposal|numbers|schedule|room|flight|phone"
 ).split("|")
 ADJ = "old|new|big|small|second|last|blue|whole|final|broken|cheap|other".split("|")
 DETS = "the|my|our|your|that|this|their|a".split("|")
-PLACES = "in the office|at home|on the train|in Berlin|at the station|in the garden|downstairs|upstairs|outside".split("|")
-TIMES = "yesterday|last week|this morning|on Monday|after lunch|tonight|next year|at six|every day|again|already".split("|")
+PLACES = (
+    "in the office|at home|on the train|in Berlin|at the station|in the garden|downstairs|upstairs|outside"
+).split("|")
+TIMES = (
+    "yesterday|last week|this morning|on Monday|after lunch|tonight|next year|at six|every day|again|already"
+).split("|")
 WH = "what|where|when|why|how|who|which one".split("|")
 AUX_Q = "can|could|should|will|would|did|do".split("|")
 SHORT = (
@@ -52,14 +62,22 @@ SHORT = (
 OPENERS = "so|well|actually|honestly|okay|anyway|you know|by the way|basically|to be honest".split("|")
 SUBORD = "when|if|because|after|before|although|while|since|once|as soon as".split("|")
 CONJ = "and|but|or|so".split("|")
-TRAIL = "and so on|and stuff like that|or something|and everything|or whatever|and all that|as well|too".split("|")
+TRAIL = (
+    "and so on|and stuff like that|or something|and everything|or whatever|and all that|as well|too"
+).split("|")
 FILLERS = "um|uh|er".split("|")
 PREPS = "about|with|for|from|into|without|to|of|behind|under".split("|")
-THINK = "I think|they told me that|the problem is|the thing is|I guess|I heard that|it turns out that|I noticed that|she said".split("|")
-WANT = "I wanted to|we need to|you should|they decided to|I'm going to|we could|let's|I have to|can you".split("|")
+THINK = (
+    "I think|they told me that|the problem is|the thing is|I guess|I heard that|it turns out that|I noticed that|she said"
+).split("|")
+WANT = (
+    "I wanted to|we need to|you should|they decided to|I'm going to|we could|let's|I have to|can you"
+).split("|")
 # open-class words: the training replaces some with "<unk>" so unseen nouns and verbs are judged by
 # their place, not by their spelling
-OPEN_WORDS = frozenset(w for pool in (NOUNS, ADJ, VERBS_T, VERBS_I, BASE_T, BASE_I) for x in pool for w in x.split())
+OPEN_WORDS = frozenset(
+    w for pool in (NOUNS, ADJ, VERBS_T, VERBS_I, BASE_T, BASE_I) for x in pool for w in x.split()
+)
 
 
 def _pick(rng: np.random.Generator, xs: list[str]) -> str:
@@ -184,7 +202,7 @@ def sentence(rng: np.random.Generator) -> list[Token]:
     if rng.random() < 0.08:  # a filler inside: "I sent the, um, the report"
         k = int(rng.integers(1, len(out))) if len(out) > 1 else 0
         if k and not out[k - 1].complete:
-            out = out[:k] + [Token(_pick(rng, FILLERS), comma=True)] + out[k:]
+            out = [*out[:k], Token(_pick(rng, FILLERS), comma=True), *out[k:]]
     if not out[-1].end:
         out[-1].end = "?" if out[0].word in WH + AUX_Q else "."
     out[-1].complete = True

@@ -155,4 +155,6 @@ def tuning_split(conversations: int = 24, seed: int = 100) -> list[Item]:
     if seed < 100:
         raise ValueError("tuning seeds start at 100 (below: the text model's training text)")
     rng = np.random.default_rng(seed + 1)
-    return render_split(tuning_turns(conversations * PER_CONV, seed), rng, TUNE_ACCENTS, TUNE_VARIANTS, "tune")
+    return render_split(
+        tuning_turns(conversations * PER_CONV, seed), rng, TUNE_ACCENTS, TUNE_VARIANTS, "tune"
+    )

@@ -36,7 +36,8 @@ def examples(n: int, seed: int) -> tuple[list[list[str]], np.ndarray]:
         for k in range(1, len(toks) + 1):
             said = " ".join(ws[:k]).split()  # multi-word tokens ("by the way") split into words
             label = 1.0 if k == len(toks) else float(toks[k - 1].complete)
-            feats.append(features(said, whole=True))
+            comma = any(t.comma for t in toks[: k - 1])
+            feats.append(features(said, whole=True, comma=comma))
             labels.append(label)
             if len(said) > 2 and rng.random() < 0.5:  # the recogniser's window: only the tail
                 keep = int(rng.integers(1, min(len(said), 6)))
@@ -87,7 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     feats, y = examples(args.sentences, args.seed)
     weights, loss, acc = train(feats, y)
     EouTextModel(weights).save(Path(args.out))
-    print(f"{len(y)} examples ({y.mean():.0%} complete), {len(weights)} weights, log-loss {loss:.3f}, accuracy {acc:.1%}")
+    print(
+        f"{len(y)} examples ({y.mean():.0%} complete), {len(weights)} weights, log-loss {loss:.3f}, accuracy {acc:.1%}"
+    )
     print(f"wrote {args.out}")
     return 0
 

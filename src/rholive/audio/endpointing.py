@@ -40,6 +40,7 @@ class Pause:
     words: str | None = None  # transcript of the speech before the pause (after LISTEN)
     words_whole: bool = False  # that transcript covers the whole turn, not only its tail
     words_done: bool = False
+    text_logit: float | None = None  # the text model's log-odds that `words` are a whole turn (HazardPolicy)
 
 
 class EndpointPolicy(Protocol):
@@ -229,3 +230,79 @@ class LexicalPolicy:
             return Verdict.ASK
         score = self.audio.score(pause)
         return Verdict.END_OF_TURN if any(score >= m for m in due if m is not None) else Verdict.WAIT
+
+
+@dataclass(frozen=True)
+class HazardPolicy:
+    """Ours: one end-of-turn score that rises as the pause lasts; close when it crosses zero.
+
+    Once a pause has lasted `listen_ms` the gate transcribes the last seconds of speech (LISTEN,
+    Whisper tiny.en) and measures the pitch of the last syllables (CUES). From then on, after
+    every VAD window,
+
+        z = bias + w_text * text_logit + w_punct[mark] + w_level * level_st + w_turn * ln(turn_s)
+            + w_pause * ln(pause_ms / 100)
+
+    where `text_logit` is the end-of-utterance text model's log-odds that the words so far make a
+    whole turn (`eou_text.py`, trained on generated text), `mark` the punctuation the recogniser
+    put at the end ("." "?" "," or none; "!" counts as "."), `level_st` the pitch of the last
+    syllables against the turn's median. No words (noise, a mumble): the text terms are replaced
+    by `w_no_words`. The turn closes once z >= 0 and the pause has lasted `min_ms`; `max_ms` of
+    silence closes anything. Every term but the pause is fixed when the words are in, so the
+    close time follows from the evidence continuously: sure ends close early, doubtful ones
+    later, words that plainly go on ("about the", "and") only at `max_ms`.
+
+    The weights were chosen on the tuning split only (`benchmarks/endpointing_tune.py`).
+    """
+
+    listen_ms: float = 96.0
+    min_ms: float = 128.0
+    max_ms: float = 1200.0
+    bias: float = -2.0
+    w_text: float = 0.8
+    w_stop: float = 0.5
+    w_question: float = 1.0
+    w_comma: float = -1.0
+    w_no_words: float = 0.0
+    w_level: float = -0.1
+    w_turn: float = 0.2
+    w_pause: float = 2.0
+
+    uses_model: bool = False
+    uses_words: bool = True
+
+    @property
+    def fallback_ms(self) -> float:
+        return self.max_ms
+
+    def evidence(self, pause: Pause) -> float:
+        """Every term of z but the pause's own length."""
+        from rholive.audio.eou_text import bundled, end_punctuation
+
+        z = self.bias + self.w_turn * math.log(max(pause.turn_ms, 100.0) / 1000.0)
+        if pause.end_level is not None:
+            z += self.w_level * pause.end_level
+        words = pause.words or ""
+        if pause.text_logit is None and words.strip():
+            pause.text_logit = bundled().logit(words, pause.words_whole)
+        if pause.text_logit is None:
+            return z + self.w_no_words
+        mark = end_punctuation(words)
+        punct = {".": self.w_stop, "!": self.w_stop, "?": self.w_question, ",": self.w_comma}.get(mark, 0.0)
+        return z + self.w_text * pause.text_logit + punct
+
+    def score(self, pause: Pause) -> float:
+        return self.evidence(pause) + self.w_pause * math.log(max(pause.pause_ms, 1.0) / 100.0)
+
+    def decide(self, pause: Pause) -> Verdict:
+        if pause.pause_ms >= self.max_ms:
+            return Verdict.SILENCE
+        if pause.pause_ms < self.listen_ms:
+            return Verdict.WAIT
+        if not pause.words_done:
+            return Verdict.LISTEN
+        if not pause.cues_done:
+            return Verdict.CUES
+        if pause.pause_ms < self.min_ms:
+            return Verdict.WAIT
+        return Verdict.END_OF_TURN if self.score(pause) >= 0.0 else Verdict.WAIT

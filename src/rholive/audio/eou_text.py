@@ -22,11 +22,12 @@ WEIGHTS = Path(__file__).with_name("eou_text_weights.json")
 UNK = "<unk>"  # a word the model never saw: judged by the words around it
 
 
-def features(said: list[str], whole: bool) -> list[str]:
-    """The model's features of a run of lower-case words (the tail of a turn unless `whole`)."""
+def features(said: list[str], whole: bool, comma: bool = False) -> list[str]:
+    """The model's features of a run of lower-case words (the tail of a turn unless `whole`);
+    `comma`: the transcript has a comma before its end (an opening "if ..." has had its clause)."""
     out = ["bias"]
     if not said:
-        return out + ["empty"]
+        return [*out, "empty"]
     out.append("1:" + said[-1])
     if len(said) >= 2:
         out.append("2:" + " ".join(said[-2:]))
@@ -36,6 +37,7 @@ def features(said: list[str], whole: bool) -> list[str]:
         out.append(f"n:{min(len(said), 5)}")
         if len(said) <= 3:
             out.append("f:" + said[0])
+        out.append(f"c{int(comma)}:" + said[0])
     return out
 
 
@@ -64,7 +66,8 @@ class EouTextModel:
     def logit(self, text: str, whole: bool) -> float:
         w = self.weights
         said = [self.known(x) for x in said_words(text)]
-        return sum(w.get(f, 0.0) for f in features(said, whole))
+        comma = "," in strip_repeats(text).rstrip(" ,")
+        return sum(w.get(f, 0.0) for f in features(said, whole, comma))
 
     def __call__(self, text: str, whole: bool) -> float:
         return 1.0 / (1.0 + math.exp(-self.logit(text, whole)))

@@ -37,6 +37,9 @@ RATE = 16000
 SPM = RATE // 1000  # samples per ms
 
 QUIET_SCORED = 8  # quiet windows still scored before skipping: Silero lags the end of speech
+GUARD_WINDOWS = 3  # a close waits while any of the last few VAD windows was not clearly silent
+GUARD_DB = 10.0  # ... or while the last 64 ms are this much louder than the background
+GUARD_MAX_MS = 2500.0  # a pause longer than this closes even if the background stays loud
 MAX_GAP_FILL_MS = 2000  # capture gaps up to this long count as silence; longer ones end the stream
 
 CloseReason = Literal["end_of_turn", "silence", "max_length", "stream_end"]
@@ -87,6 +90,9 @@ class SegmenterConfig:
     # without running the VAD, once `QUIET_SCORED` of them in a row have been scored: the monitor
     # of an idle sound card is exact zeros. 0 or None: score every window.
     quiet_floor_dbfs: float | None = -60.0
+    # a close waits while the signal may still be speech (see Segmenter._sounding); the baselines
+    # (seed rule, plain silence timeouts) run without it, as they were
+    close_guard: bool = True
     policy: EndpointPolicy = field(default_factory=lambda: default_policy())
 
     def __post_init__(self) -> None:
@@ -124,13 +130,16 @@ def seed_rule(
         preroll_ms=0.0,
         max_turn_ms=max_turn_ms,
         refine_pause_start=False,
+        close_guard=False,
         policy=SilencePolicy(close_silence_ms),
     )
 
 
 def silence_rule(close_ms: float, base: SegmenterConfig | None = None) -> SegmenterConfig:
     """Silero VAD with a plain silence timeout (counted from Silero's end of speech)."""
-    return replace(base or SegmenterConfig(), policy=SilencePolicy(close_ms), refine_pause_start=False)
+    return replace(
+        base or SegmenterConfig(), policy=SilencePolicy(close_ms), refine_pause_start=False, close_guard=False
+    )
 
 
 class Segmenter:
@@ -166,6 +175,7 @@ class Segmenter:
         self._chunk_n = max(1, int(cfg.chunk_ms * SPM))
         self._max_n = int(cfg.max_turn_ms * SPM)
         self.model_calls = 0
+        self.guard_holds = 0  # closes put off because the signal could still be speech
         floor = cfg.quiet_floor_dbfs
         # mean square of a window (int16 units) below which it is quiet; None: never
         self._quiet_ms = (32768.0 * 10 ** (floor / 20)) ** 2 * self.window if floor else None
@@ -275,6 +285,7 @@ class Segmenter:
         self._out.append(win)
         self._out_n += len(win)
         self._turn.append(win)
+        self._recent.append(p)
         self._flush(out)
         if self._speaking:
             if p < cfg.silence_threshold:
@@ -360,6 +371,7 @@ class Segmenter:
         self._pause: Pause | None = None
         self._pause_start = now
         self._resume_run = 0
+        self._recent: deque[float] = deque(maxlen=GUARD_WINDOWS)
         self._turn: list[np.ndarray] = list(pre)
         self._out: list[np.ndarray] = []
         self._out_n = 0
@@ -409,9 +421,28 @@ class Segmenter:
                 pause.probs.append((pause.pause_ms, self.turn_model(self._model_audio())))
                 self.model_calls += 1
                 continue
+            if self.config.close_guard and pause.pause_ms < GUARD_MAX_MS and self._sounding():
+                self.guard_holds += 1
+                return  # never close while the signal may still be speech; asked again next window
             self._close(now, verdict.value, out)  # type: ignore[arg-type]
             return
         raise RuntimeError(f"end-of-turn policy {policy!r} keeps asking without deciding")
+
+    def _sounding(self, frame: int = 160) -> bool:
+        """Whether the signal right now may still be speech: a recent VAD window scored above the
+        pause threshold, or the last 64 ms stand `GUARD_DB` over the background (the quietest
+        tenth of the last 3 s) and over -55 dBFS. Under noise Silero can drop a soft last word."""
+        if any(p >= self.config.silence_threshold for p in self._recent):
+            return True
+        audio = self._model_audio()[-3 * RATE :]
+        n = len(audio) // frame
+        if n < 10:
+            return False
+        x = audio[len(audio) - n * frame :].astype(np.float64).reshape(n, frame)
+        level = 10 * np.log10((x * x).mean(axis=1) + 1.0)
+        floor = float(np.percentile(level, 10))
+        tail = float(np.mean(level[-4:]))
+        return tail > floor + GUARD_DB and tail > 20 * np.log10(32768.0) - 55.0
 
     def _turn_n(self) -> int:
         return sum(len(w) for w in self._turn)

@@ -309,7 +309,13 @@ def add_noise(conv: Conversation, kind: str, snr_db: float, rng: np.random.Gener
     """Mix generated noise (`pink`, `brown`, `white`, `hum`, `babble`) under the whole conversation
     at `snr_db`."""
     n = len(conv.pcm)
-    kinds = {"pink": pink_noise, "brown": brown_noise, "white": white_noise, "hum": hum_noise, "babble": babble_noise}
+    kinds = {
+        "pink": pink_noise,
+        "brown": brown_noise,
+        "white": white_noise,
+        "hum": hum_noise,
+        "babble": babble_noise,
+    }
     noise = kinds[kind](n, rng)
     level = speech_rms(conv) / (10 ** (snr_db / 20))
     mixed = conv.pcm.astype(np.float64) + noise * level
