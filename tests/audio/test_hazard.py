@@ -93,3 +93,23 @@ def test_no_close_while_the_signal_is_speech_even_in_noise(kind: str) -> None:
         for t in noisy.turns:
             inside = t.start_ms < c.t_ms < t.end_ms and not any(a <= c.t_ms <= b for a, b in t.pauses)
             assert not inside, f"closed at {c.t_ms:.0f} ms inside the speech of {t.text!r}"
+
+
+@pytest.mark.usefixtures("speech_cache")
+@pytest.mark.parametrize("guard", [True, False])
+def test_the_guard_holds_a_close_while_a_deaf_vad_misses_soft_speech(guard: bool) -> None:
+    """A VAD that misses the softer half of every sentence (energy, a high threshold) and a policy
+    that closes on its first quiet window: the guard keeps every close out of the speech; without
+    it the same gate closes inside words (so this test can fail)."""
+    turns = [
+        [Clause("The museum downtown has a new exhibition about ancient maps.")],
+        [Clause("I think the second option is better.")],
+    ]
+    conv = render(turns, Voice("en-us", 150, 50), 1800)
+    cfg = SegmenterConfig(vad="energy", energy_threshold=0.03, policy=SilencePolicy(32.0), close_guard=guard)
+    closes = [d for d in feed(Segmenter(cfg), conv.pcm) if isinstance(d, TurnClose) and d.reason != "stream_end"]
+    inside = [c for c in closes for t in conv.turns if t.start_ms < c.t_ms < t.end_ms]
+    if guard:
+        assert closes and not inside
+    else:
+        assert inside

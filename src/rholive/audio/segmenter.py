@@ -25,7 +25,7 @@ from rholive.audio.blas import one_blas_thread
 from rholive.audio.endpointing import (
     AdaptivePolicy,
     EndpointPolicy,
-    LexicalPolicy,
+    HazardPolicy,
     Pause,
     SilencePolicy,
     Verdict,
@@ -38,7 +38,8 @@ SPM = RATE // 1000  # samples per ms
 
 QUIET_SCORED = 8  # quiet windows still scored before skipping: Silero lags the end of speech
 GUARD_WINDOWS = 3  # a close waits while any of the last few VAD windows was not clearly silent
-GUARD_DB = 10.0  # ... or while the last 64 ms are this much louder than the background
+GUARD_DB = 10.0  # ... or while a 10 ms frame of the last 160 ms is this much louder than the background
+GUARD_TAIL_FRAMES = 16  # (a stop consonant's closure is shorter: a quiet 64 ms can still be inside a word)
 GUARD_MAX_MS = 2500.0  # a pause longer than this closes even if the background stays loud
 MAX_GAP_FILL_MS = 2000  # capture gaps up to this long count as silence; longer ones end the stream
 
@@ -86,6 +87,7 @@ class SegmenterConfig:
     chunk_ms: float = 100.0
     max_turn_ms: float = 30000.0
     refine_pause_start: bool = True  # measure a pause from the loudness envelope, not Silero's verdict
+    refine_in_noise: bool = True  # ... under noise too (from halfway between background and speech)
     # While no turn is open, windows quieter than this (RMS, dB of full scale) count as silence
     # without running the VAD, once `QUIET_SCORED` of them in a row have been scored: the monitor
     # of an idle sound card is exact zeros. 0 or None: score every window.
@@ -107,11 +109,12 @@ class SegmenterConfig:
 
 
 def default_policy() -> EndpointPolicy:
-    """Ours: the last word before a pause plus pitch cues when the `asr` extra (Whisper tiny.en)
-    is installed, else the audio-only rule (pitch cues + smart-turn)."""
+    """Ours: the end-of-turn hazard (transcript completeness from Whisper tiny.en and the text
+    model, pitch, pause length) when the `asr` extra is installed, else the audio-only rule
+    (pitch cues + smart-turn)."""
     from rholive.audio.lexical import available
 
-    return LexicalPolicy() if available() else AdaptivePolicy()
+    return HazardPolicy() if available() else AdaptivePolicy()
 
 
 def seed_rule(
@@ -165,7 +168,10 @@ class Segmenter:
         if transcriber is None and cfg.policy.uses_words:
             from rholive.audio.lexical import TinyWhisper  # optional extra: import only when used
 
-            transcriber = TinyWhisper()
+            pol = cfg.policy  # a policy may ask for a longer transcript (HazardPolicy: 3 s)
+            transcriber = TinyWhisper(
+                seconds=getattr(pol, "transcript_s", 2.0), max_tokens=getattr(pol, "transcript_tokens", 16)
+            )
         self.transcriber = transcriber
         self.transcriber_calls = 0
         self.window = vad.window
@@ -326,12 +332,36 @@ class Segmenter:
         level = 10 * np.log10((x * x).mean(axis=1) + 1.0)
         floor, loudest = np.percentile(level, (10, 90))
         if loudest - floor < 35.0:
-            return start
+            if not self.config.refine_in_noise:
+                return start
+            return self._speech_end_in_noise(start, now, level, floor, loudest, frame)
         back = min(n, back_ms * SPM // frame)
         loud = np.flatnonzero(level[n - back :] > floor + 8.0)
         if loud.size == 0:
             return now - back * frame
         return now - (back - 1 - int(loud[-1])) * frame
+
+    def _speech_end_in_noise(
+        self,
+        start: int,
+        now: int,
+        level: np.ndarray,
+        floor: float,
+        loudest: float,
+        frame: int,
+        back_ms: int = 320,
+    ) -> int:
+        """Under noise Silero says "silence" 50-200 ms after the last word. The last 10 ms frame
+        louder than halfway between the background and the speech (in dB) is an earlier, still
+        safe estimate: the soft tail of a word is lost, never a loud syllable. Only ever earlier
+        than Silero's verdict (a burst of noise in the pause cannot make the pause shorter)."""
+        if loudest - floor < 6.0:
+            return start
+        back = min(len(level), back_ms * SPM // frame)
+        loud = np.flatnonzero(level[len(level) - back :] > floor + 0.5 * (loudest - floor))
+        if loud.size == 0:
+            return start
+        return min(start, now - (back - 1 - int(loud[-1])) * frame)
 
     def _idle_step(self, win: np.ndarray, start: int, speech: bool, out: list[Decision]) -> None:
         self._ring.append((start, win))
@@ -412,6 +442,7 @@ class Segmenter:
                 assert self.transcriber is not None, "this policy needs a transcriber"
                 audio = self._model_audio()
                 pause.words = self.transcriber(audio)
+                pause.words_score = getattr(self.transcriber, "last_score", None)
                 pause.words_whole = self._turn_n() <= self.transcriber.seconds * RATE
                 pause.words_done = True
                 self.transcriber_calls += 1
@@ -430,8 +461,9 @@ class Segmenter:
 
     def _sounding(self, frame: int = 160) -> bool:
         """Whether the signal right now may still be speech: a recent VAD window scored above the
-        pause threshold, or the last 64 ms stand `GUARD_DB` over the background (the quietest
-        tenth of the last 3 s) and over -55 dBFS. Under noise Silero can drop a soft last word."""
+        pause threshold, or a 10 ms frame of the last 160 ms stands `GUARD_DB` over the background
+        (the quietest tenth of the last 3 s) and over -55 dBFS. Under noise Silero can drop a soft
+        last word."""
         if any(p >= self.config.silence_threshold for p in self._recent):
             return True
         audio = self._model_audio()[-3 * RATE :]
@@ -441,7 +473,7 @@ class Segmenter:
         x = audio[len(audio) - n * frame :].astype(np.float64).reshape(n, frame)
         level = 10 * np.log10((x * x).mean(axis=1) + 1.0)
         floor = float(np.percentile(level, 10))
-        tail = float(np.mean(level[-4:]))
+        tail = float(level[-GUARD_TAIL_FRAMES:].max())
         return tail > floor + GUARD_DB and tail > 20 * np.log10(32768.0) - 55.0
 
     def _turn_n(self) -> int:
