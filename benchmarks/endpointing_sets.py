@@ -47,6 +47,19 @@ class Item:
     name: str
     conv: Conversation
     noise: str  # "clean" or "pink@14dB" ...
+    clean: np.ndarray | None = None  # the same recording without noise (None: `conv` is clean)
+
+    def speech_at(self, t_ms: float, floor_dbfs: float = -60.0) -> bool:
+        """Whether the clean signal has speech within 10 ms before to 30 ms after `t_ms` (a 10 ms
+        frame above `floor_dbfs`): what "the signal is still speech" means for a close."""
+        pcm = self.conv.pcm if self.clean is None else self.clean
+        a, b = max(0, int((t_ms - 10) * 16)), int((t_ms + 30) * 16)
+        x = pcm[a:b].astype(np.float64)
+        n = len(x) // 160
+        if n == 0:
+            return False
+        rms = np.sqrt((x[: n * 160].reshape(n, 160) ** 2).mean(axis=1)) / 32768.0
+        return bool((rms > 10 ** (floor_dbfs / 20)).any())
 
 
 def voice(rng: np.random.Generator, accents: tuple[str, ...], variants: tuple[str, ...]) -> Voice:
@@ -133,7 +146,7 @@ def render_split(
         if (c // PER_CONV) % 2:
             kind = NOISES[int(rng.integers(len(NOISES)))]
             snr = float(rng.uniform(5, 20))
-            items.append(Item(name, add_noise(conv, kind, snr, rng), f"{kind}@{snr:.0f}dB"))
+            items.append(Item(name, add_noise(conv, kind, snr, rng), f"{kind}@{snr:.0f}dB", conv.pcm))
         else:
             items.append(Item(name, conv, "clean"))
     return items

@@ -55,9 +55,7 @@ def closure(start: list[str]) -> set[str]:
 
 
 def test_no_tuning_module_and_no_package_module_imports_the_held_out_split() -> None:
-    package = [
-        ".".join(p.relative_to(SRC).with_suffix("").parts) for p in (SRC / "rholive").rglob("*.py")
-    ]
+    package = [".".join(p.relative_to(SRC).with_suffix("").parts) for p in (SRC / "rholive").rglob("*.py")]
     reach = closure([*TUNING, *package])
     assert "endpointing_tune" in reach and "endpointing_sets" in reach  # the walk does follow imports
     assert "endpointing_heldout" not in reach

@@ -15,7 +15,9 @@ from .speech import feed, speech_cache
 __all__ = ["speech_cache"]
 
 
-def close_at(pol: HazardPolicy, words: str | None, level: float = -2.0, turn_ms: float = 2500) -> float | None:
+def close_at(
+    pol: HazardPolicy, words: str | None, level: float = -2.0, turn_ms: float = 2500
+) -> float | None:
     """Walk a pause window by window (32 ms), answering LISTEN and CUES; when does it close?"""
     p = Pause(0.0, turn_ms, turn_ms * 0.8)
     asked: list[Verdict] = []
@@ -107,7 +109,9 @@ def test_the_guard_holds_a_close_while_a_deaf_vad_misses_soft_speech(guard: bool
     ]
     conv = render(turns, Voice("en-us", 150, 50), 1800)
     cfg = SegmenterConfig(vad="energy", energy_threshold=0.03, policy=SilencePolicy(32.0), close_guard=guard)
-    closes = [d for d in feed(Segmenter(cfg), conv.pcm) if isinstance(d, TurnClose) and d.reason != "stream_end"]
+    closes = [
+        d for d in feed(Segmenter(cfg), conv.pcm) if isinstance(d, TurnClose) and d.reason != "stream_end"
+    ]
     inside = [c for c in closes for t in conv.turns if t.start_ms < c.t_ms < t.end_ms]
     if guard:
         assert closes and not inside

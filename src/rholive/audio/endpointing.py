@@ -260,25 +260,25 @@ class HazardPolicy:
     The weights were chosen on the tuning split only (`benchmarks/endpointing_tune.py`).
     """
 
-    listen_ms: float = 96.0
+    listen_ms: float = 256.0  # (Whisper takes ~40 ms of CPU: its words are in before min_ms)
     transcript_s: float = 3.0  # Whisper hears this much before the pause (more context, fewer garbled words)
     transcript_tokens: int = 24
     # chosen on the tuning split (benchmarks/endpointing_tune.py: the fastest setting that splits
     # at most 5 % of its turns), rounded to 3 digits
-    min_ms: float = 243.0
+    min_ms: float = 401.0
     max_ms: float = 1140.0
-    bias: float = -2.67
-    w_text: float = 0.128
-    w_stop: float = 0.0899
-    w_question: float = 0.316
-    w_comma: float = 0.0813
-    w_no_words: float = -1.97
-    w_level: float = -0.0439
-    w_slope: float = -0.179
-    w_turn: float = 0.486
-    w_pause: float = 1.0
-    w_conf: float = -0.026
-    w_text_conf: float = -0.237
+    bias: float = -5.59
+    w_text: float = 0.976
+    w_stop: float = 0.563
+    w_question: float = 1.94
+    w_comma: float = 0.223
+    w_no_words: float = -2.36
+    w_level: float = -0.289
+    w_slope: float = 0.381
+    w_turn: float = 0.466
+    w_pause: float = 1.96
+    w_conf: float = -0.612
+    w_text_conf: float = 0.612
 
     uses_model: bool = False
     uses_words: bool = True

@@ -40,6 +40,9 @@ QUIET_SCORED = 8  # quiet windows still scored before skipping: Silero lags the 
 GUARD_WINDOWS = 3  # a close waits while any of the last few VAD windows was not clearly silent
 GUARD_DB = 10.0  # ... or while a 10 ms frame of the last 160 ms is this much louder than the background
 GUARD_TAIL_FRAMES = 16  # (a stop consonant's closure is shorter: a quiet 64 ms can still be inside a word)
+GUARD_RISE_DB = (
+    6.0  # ... or while the last 30 ms are this much louder than the pause so far (speech resuming)
+)
 GUARD_MAX_MS = 2500.0  # a pause longer than this closes even if the background stays loud
 MAX_GAP_FILL_MS = 2000  # capture gaps up to this long count as silence; longer ones end the stream
 
@@ -452,18 +455,19 @@ class Segmenter:
                 pause.probs.append((pause.pause_ms, self.turn_model(self._model_audio())))
                 self.model_calls += 1
                 continue
-            if self.config.close_guard and pause.pause_ms < GUARD_MAX_MS and self._sounding():
+            if self.config.close_guard and pause.pause_ms < GUARD_MAX_MS and self._sounding(now):
                 self.guard_holds += 1
                 return  # never close while the signal may still be speech; asked again next window
             self._close(now, verdict.value, out)  # type: ignore[arg-type]
             return
         raise RuntimeError(f"end-of-turn policy {policy!r} keeps asking without deciding")
 
-    def _sounding(self, frame: int = 160) -> bool:
+    def _sounding(self, now: int, frame: int = 160) -> bool:
         """Whether the signal right now may still be speech: a recent VAD window scored above the
         pause threshold, or a 10 ms frame of the last 160 ms stands `GUARD_DB` over the background
-        (the quietest tenth of the last 3 s) and over -55 dBFS. Under noise Silero can drop a soft
-        last word."""
+        (the quietest tenth of the last 3 s) and over -55 dBFS, or the last 30 ms are `GUARD_RISE_DB`
+        louder than the pause so far (a word starting again, before the VAD has confirmed it).
+        Under noise Silero can drop a soft last word or be late on the next one."""
         if any(p >= self.config.silence_threshold for p in self._recent):
             return True
         audio = self._model_audio()[-3 * RATE :]
@@ -474,7 +478,14 @@ class Segmenter:
         level = 10 * np.log10((x * x).mean(axis=1) + 1.0)
         floor = float(np.percentile(level, 10))
         tail = float(level[-GUARD_TAIL_FRAMES:].max())
-        return tail > floor + GUARD_DB and tail > 20 * np.log10(32768.0) - 55.0
+        if tail > floor + GUARD_DB and tail > 20 * np.log10(32768.0) - 55.0:
+            return True
+        # a word starting again: the last 30 ms louder than this pause has been so far
+        paused = min(n, (now - self._pause_start) // frame)
+        if paused < 8:
+            return False
+        before = level[n - paused : n - 3]
+        return float(level[-3:].max()) > float(np.median(before)) + GUARD_RISE_DB
 
     def _turn_n(self) -> int:
         return sum(len(w) for w in self._turn)
