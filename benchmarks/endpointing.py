@@ -322,10 +322,10 @@ def hazard_method(name: str, policy: HazardPolicy, whisper: tuple[float, int] | 
 
 
 HAZARD_SWEEP: tuple[tuple[str, dict], ...] = (  # the trade-off: the same evidence, an earlier or later bar
-    ("bias -0.5 (earlier)", {"bias": HazardPolicy.bias - 0.5}),
-    ("bias +0.5 (later)", {"bias": HazardPolicy.bias + 0.5}),
-    ("bias +1 (later)", {"bias": HazardPolicy.bias + 1.0}),
-    ("bias +2 (later)", {"bias": HazardPolicy.bias + 2.0}),
+    ("bias +0.5 (earlier)", {"bias": HazardPolicy.bias + 0.5}),
+    ("bias -0.5 (later)", {"bias": HazardPolicy.bias - 0.5}),
+    ("bias -1 (later)", {"bias": HazardPolicy.bias - 1.0}),
+    ("bias -2 (later)", {"bias": HazardPolicy.bias - 2.0}),
 )
 
 
