@@ -20,6 +20,8 @@ from typing import Protocol
 import numpy as np
 
 from rholive.screen import (
+    DEFAULT_MAX_EDGE,
+    DEFAULT_QUALITY,
     FrameGate,
     GateConfig,
     Region,
@@ -29,7 +31,6 @@ from rholive.screen import (
     frame_to_jpeg,
     media_resolution_for,
 )
-from rholive.screen.encode import DEFAULT_MAX_EDGE, DEFAULT_QUALITY
 
 DEFAULT_SAMPLE_HZ = 2.0
 
