@@ -1,18 +1,21 @@
 """Train the end-of-utterance text model on text the project generates itself.
 
-    uv run python benchmarks/endpointing_train_text.py [--sentences 40000] [--seed 1]
+    uv run python benchmarks/endpointing_train_text.py [--sentences 40000] [--seed 1] [--asr]
 
 Sentences come from `endpointing_grammar.py` (seed 1; the tuning split renders other seeds of the
 same grammar, the held-out split never uses it). Every prefix of a sentence is an example: the
 label is whether the words so far make a whole turn (the grammar knows). Some examples keep only
 the last few words, as the recogniser hears only the last seconds before a pause. A logistic
-model, L2-regularised, full-batch gradient descent in numpy; features seen fewer than 3 times are
+model, L2-regularised, full-batch gradient descent in numpy. `--asr` adds what Whisper tiny.en wrote
+for generated speech cut at a known place (`endpointing_asr_text.py`, weighted `--asr-weight`
+times), so the model also learns how the recogniser renders an unfinished phrase; features seen fewer than 3 times are
 dropped and tiny weights pruned. Writes src/rholive/audio/eou_text_weights.json (deterministic).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -44,6 +47,20 @@ def examples(n: int, seed: int) -> tuple[list[list[str]], np.ndarray]:
                 feats.append(features(said[-keep:], whole=False))
                 labels.append(label)
     return feats, np.array(labels)
+
+
+def asr_examples(path: Path, repeat: int) -> tuple[list[list[str]], list[float]]:
+    from rholive.audio.eou_text import said_words
+    from rholive.audio.lexical import strip_repeats
+
+    feats: list[list[str]] = []
+    labels: list[float] = []
+    for r in json.loads(path.read_text()):
+        said = said_words(r["words"])
+        comma = "," in strip_repeats(r["words"]).rstrip(" ,")
+        feats += [features(said, r["whole"], comma)] * repeat
+        labels += [float(r["complete"])] * repeat
+    return feats, labels
 
 
 def train(feats: list[list[str]], y: np.ndarray, min_count: int = 3, l2: float = 1e-4, steps: int = 400):
@@ -84,8 +101,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sentences", type=int, default=40000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", default=str(WEIGHTS))
+    ap.add_argument("--asr", action="store_true", help="add Whisper's transcripts of generated speech")
+    ap.add_argument("--asr-weight", type=int, default=5)
     args = ap.parse_args(argv)
     feats, y = examples(args.sentences, args.seed)
+    if args.asr:
+        more, labels = asr_examples(
+            Path(__file__).parent / "results" / "endpointing_asr_text.json", args.asr_weight
+        )
+        feats += more
+        y = np.concatenate((y, np.array(labels)))
     weights, loss, acc = train(feats, y)
     EouTextModel(weights).save(Path(args.out))
     print(

@@ -14,7 +14,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "benchmarks"
 SRC = ROOT / "src"
-TUNING = ("endpointing_tune", "endpointing_sets", "endpointing_grammar", "endpointing_train_text")
+TUNING = (
+    "endpointing_tune",
+    "endpointing_sets",
+    "endpointing_grammar",
+    "endpointing_train_text",
+    "endpointing_asr_text",
+)
 
 sys.path.insert(0, str(BENCH))
 

@@ -260,25 +260,25 @@ class HazardPolicy:
     The weights were chosen on the tuning split only (`benchmarks/endpointing_tune.py`).
     """
 
-    listen_ms: float = 256.0  # (Whisper takes ~40 ms of CPU: its words are in before min_ms)
+    listen_ms: float = 256.0  # pauses shorter than this never cost a transcript (CPU)
     transcript_s: float = 3.0  # Whisper hears this much before the pause (more context, fewer garbled words)
     transcript_tokens: int = 24
     # chosen on the tuning split (benchmarks/endpointing_tune.py: the fastest setting that splits
     # at most 5 % of its turns), rounded to 3 digits
-    min_ms: float = 401.0
+    min_ms: float = 221.0
     max_ms: float = 1140.0
-    bias: float = -5.59
-    w_text: float = 0.976
-    w_stop: float = 0.563
-    w_question: float = 1.94
-    w_comma: float = 0.223
-    w_no_words: float = -2.36
-    w_level: float = -0.289
-    w_slope: float = 0.381
-    w_turn: float = 0.466
-    w_pause: float = 1.96
-    w_conf: float = -0.612
-    w_text_conf: float = 0.612
+    bias: float = -4.51
+    w_text: float = 1.17
+    w_stop: float = -0.614
+    w_question: float = 1.28
+    w_comma: float = 0.629
+    w_no_words: float = -2.39
+    w_level: float = -0.355
+    w_slope: float = -0.0966
+    w_turn: float = 1.15
+    w_pause: float = 1.13
+    w_conf: float = -0.804
+    w_text_conf: float = -0.0839
 
     uses_model: bool = False
     uses_words: bool = True
