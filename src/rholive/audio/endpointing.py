@@ -265,20 +265,20 @@ class HazardPolicy:
     transcript_tokens: int = 24
     # chosen on the tuning split (benchmarks/endpointing_tune.py: the fastest setting that splits
     # at most 5 % of its turns), rounded to 3 digits
-    min_ms: float = 221.0
+    min_ms: float = 401.0
     max_ms: float = 1140.0
-    bias: float = -4.51
-    w_text: float = 1.17
-    w_stop: float = -0.614
-    w_question: float = 1.28
-    w_comma: float = 0.629
-    w_no_words: float = -2.39
-    w_level: float = -0.355
-    w_slope: float = -0.0966
-    w_turn: float = 1.15
-    w_pause: float = 1.13
-    w_conf: float = -0.804
-    w_text_conf: float = -0.0839
+    bias: float = -5.59
+    w_text: float = 0.976
+    w_stop: float = 0.563
+    w_question: float = 1.94
+    w_comma: float = 0.223
+    w_no_words: float = -2.36
+    w_level: float = -0.289
+    w_slope: float = 0.381
+    w_turn: float = 0.466
+    w_pause: float = 1.96
+    w_conf: float = -0.612
+    w_text_conf: float = 0.612
 
     uses_model: bool = False
     uses_words: bool = True

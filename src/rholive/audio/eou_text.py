@@ -2,11 +2,9 @@
 
 A logistic model over the last one, two and three words of a transcript (and, when the transcript
 is the whole turn, its length and first word): p(the words so far make a whole turn). It is
-trained here, on text the project generates itself: every prefix of sentences from a random grammar
-(`benchmarks/endpointing_grammar.py`) and what Whisper tiny.en writes for such prefixes said by
-espeak-ng (`benchmarks/endpointing_asr_text.py`), so it knows how the recogniser renders an
-unfinished phrase; trained by `benchmarks/endpointing_train_text.py --asr`. Its weights ship inside
-the package (`eou_text_weights.json`, ~250 KB): nothing is downloaded, nothing listed by hand. The
+trained here, on text the project generates itself (`benchmarks/endpointing_grammar.py`, trained
+by `benchmarks/endpointing_train_text.py`), and its weights ship inside the package
+(`eou_text_weights.json`, ~100 KB): nothing is downloaded, nothing listed by hand. The
 punctuation the recogniser wrote is not a feature here: the end-of-turn policy weighs it
 separately, with weights chosen on real transcripts of the tuning split.
 """
