@@ -2,7 +2,7 @@
 users run: the overlay (Qt on Xvfb, `gui` extra), the terminal view (in a pseudo-terminal, 120x40) and `--json`.
 
 Real parts: an Xvfb server (1920x1080) with a Tk window on it, a PulseAudio daemon with two null sinks (`mic`,
-the microphone: room noise at --noise-dbfs is played into it all the time, so "at rest" is a quiet room, not
+whose monitor is remapped to a source `room`, the microphone: room noise at --noise-dbfs is played into it, so "at rest" is a quiet room, not
 digital silence; `call`, where espeak-ng speech is played, is the system audio), the Live API emulator in its
 own process. Each scenario is a fresh `rholive run` process:
 
@@ -107,6 +107,8 @@ class Pulse:
                 "--load=module-native-protocol-unix",
                 "--load=module-null-sink sink_name=call",
                 "--load=module-null-sink sink_name=mic",
+                # a source that is not a monitor, so `rholive run` labels it `me` as a real microphone
+                "--load=module-remap-source source_name=room master=mic.monitor",
                 "--load=module-always-sink",
             ],
             env=self.env,
@@ -386,7 +388,7 @@ class Scenario:
 
 
 def scenarios(url: str) -> dict[str, Scenario]:
-    devices = ["--mic", "mic.monitor", "--system", "call.monitor", "--base-url", url]
+    devices = ["--mic", "room", "--system", "call.monitor", "--base-url", url]
     run = ["-m", "rholive.cli", "run", *devices]
     return {
         s.key: s

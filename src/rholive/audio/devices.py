@@ -25,6 +25,10 @@ from rholive.audio.pcm import Resampler
 from rholive.audio.pulse_simple import PulseError, SimpleRecorder
 
 Label = Literal["me", "them"]
+# How often a capture checks that its device still exists (a device listing costs ~1.5 ms of CPU). A removed
+# device usually kills our stream, noticed at once (`_failed`); where the server moves the stream elsewhere
+# instead (module-rescue-streams), this check ends it.
+PRESENCE_CHECK_S = 2.0
 
 
 class AudioDeviceError(RuntimeError):
@@ -262,7 +266,7 @@ class Capture:
         rate: int = 16000,
         chunk_ms: int = 100,
         device_rate: int | None = None,
-        presence_check_s: float = 0.5,
+        presence_check_s: float = PRESENCE_CHECK_S,
     ) -> None:
         """`device_rate` None: the sound server converts to `rate` mono; a number: record at that rate with the
         device's channels and resample here (soxr)."""
