@@ -160,14 +160,16 @@ class Window:
         self.proc.wait(10)
 
 
-def noise_wav(path: Path, dbfs: float, seconds: float = 30.0, rate: int = 48000) -> None:
-    """White noise at `dbfs` RMS (a quiet room through a microphone), 16-bit stereo."""
+def noise_wav(path: Path, dbfs: float, seconds: float = 30.0, rate: int = 16000) -> None:
+    """White noise at `dbfs` RMS as the copilot hears it: mono at 16 kHz (the server upmixes and resamples it
+    for the sink, and our 16 kHz mono capture gets the same level back; 48 kHz stereo noise would lose ~8 dB
+    to the downmix and the band limit and fall under the segmenter's quiet floor)."""
     rng = np.random.default_rng(16)
     amplitude = 32768.0 * 10 ** (dbfs / 20)
-    samples = rng.normal(0.0, amplitude, (int(seconds * rate), 2))
+    samples = rng.normal(0.0, amplitude, int(seconds * rate))
     pcm = np.clip(np.rint(samples), -32768, 32767).astype("<i2")
     with wave.open(str(path), "wb") as out:
-        out.setnchannels(2)
+        out.setnchannels(1)
         out.setsampwidth(2)
         out.setframerate(rate)
         out.writeframes(pcm.tobytes())
@@ -457,14 +459,14 @@ def run_one(
 # ---------------------------------------------------------------------------------------------- main
 
 
-def machine() -> dict[str, Any]:
+def machine(load_at_start: tuple[float, ...]) -> dict[str, Any]:
     model = cpu_model()
     return {
         "platform": platform.platform(),
         "python": platform.python_version(),
         "cpu_count": os.cpu_count(),
         "cpu_model": model,
-        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
+        "loadavg_at_start": [round(x, 2) for x in load_at_start],
     }
 
 
@@ -483,6 +485,7 @@ def main() -> None:
         asyncio.run(seed_screen_loop(args.seed_screen))
         return
 
+    load_at_start = os.getloadavg()
     work = Path(tempfile.mkdtemp(prefix="copilot-cpu-"))
     xvfb, pulse = Xvfb(), Pulse()
     env = {**pulse.env, "DISPLAY": xvfb.display, "XDG_DATA_HOME": str(work / "data")}
@@ -529,7 +532,7 @@ def main() -> None:
         pulse.stop()
         xvfb.stop()
     report = {
-        "machine": machine(),
+        "machine": machine(load_at_start),
         "loadavg_at_end": [round(x, 2) for x in os.getloadavg()],
         "seconds_per_phase": args.seconds,
         "noise_dbfs": args.noise_dbfs,
