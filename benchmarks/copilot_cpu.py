@@ -477,6 +477,7 @@ def main() -> None:
         "--scenarios", default="overlay,terminal,json", help="overlay,terminal,json,no-screen,seed"
     )
     parser.add_argument("--baseline", metavar="SRC", help="another tree's src/ to run each scenario with too")
+    parser.add_argument("--repeats", type=int, default=1, help="fresh processes per scenario and tree")
     parser.add_argument("--noise-dbfs", type=float, default=-58.0, help="room noise on the mic (RMS)")
     parser.add_argument("--json-out", type=Path, default=RESULTS)
     parser.add_argument("--seed-screen", metavar="URL", help=argparse.SUPPRESS)
@@ -511,13 +512,22 @@ def main() -> None:
     others = {"pulse": pulse.pid, "x": xvfb.proc.pid}
     results: list[dict[str, Any]] = []
     try:
-        for scenario in chosen:
-            for tree, tree_env in trees:
-                if scenario.key == "seed" and tree != "ours":
-                    continue
-                log = work / f"{len(results)}.log"
-                one = run_one(scenario, tree_env, log, args.seconds, activity, others)
-                results.append({"scenario": scenario.name, "key": scenario.key, "tree": tree, **one})
+        for repeat in range(args.repeats):
+            for scenario in chosen:
+                for tree, tree_env in trees:  # alternating, so drifting load hits both trees alike
+                    if scenario.key == "seed" and tree != "ours":
+                        continue
+                    log = work / f"{len(results)}.log"
+                    one = run_one(scenario, tree_env, log, args.seconds, activity, others)
+                    results.append(
+                        {
+                            "scenario": scenario.name,
+                            "key": scenario.key,
+                            "tree": tree,
+                            "repeat": repeat,
+                            **one,
+                        }
+                    )
                 print(
                     f"{scenario.name} [{tree}]: rest {one['rest']}, active {one['active']}",
                     file=sys.stderr,
@@ -535,6 +545,7 @@ def main() -> None:
         "machine": machine(load_at_start),
         "loadavg_at_end": [round(x, 2) for x in os.getloadavg()],
         "seconds_per_phase": args.seconds,
+        "repeats": args.repeats,
         "noise_dbfs": args.noise_dbfs,
         "baseline": args.baseline,
         "method": "user+sys CPU time of the measured process (psutil.cpu_times): mean over each phase, and the "
@@ -547,49 +558,73 @@ def main() -> None:
     print(table(report))
 
 
+def _rows(results: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Results grouped by (scenario, tree), in first-seen order."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in results:
+        groups.setdefault((r["key"], r["tree"]), []).append(r)
+    return list(groups.values())
+
+
+def _med(runs: list[dict[str, Any]], phase: str, field: str) -> float:
+    values = [r[phase][field] for r in runs if r[phase].get(field) is not None]
+    return statistics.median(values) if values else float("nan")
+
+
+def _cell(runs: list[dict[str, Any]], phase: str) -> str:
+    text = f"{_med(runs, phase, 'cpu_pct_mean'):.1f}% ({_med(runs, phase, 'cpu_pct_median'):.1f}%)"
+    if len(runs) > 1:
+        text += " [" + ", ".join(f"{x[phase]['cpu_pct_mean']:.1f}" for x in runs) + "]"
+    return text
+
+
 def table(report: dict[str, Any]) -> str:
     m = report["machine"]
+    repeats = report.get("repeats", 1)
     lines = [
         f"Machine: {m['cpu_model']}, {m['cpu_count']} cores, {m['platform']}; load average "
         f"{m['loadavg_at_start'][0]} at start, {report['loadavg_at_end'][0]} at end; "
-        f"{report['seconds_per_phase']:g} s per phase; room noise {report['noise_dbfs']:g} dBFS on the mic.",
-        "CPU = user+sys of the process, % of one core: mean over the phase (median of 2 s windows); "
-        "sound server and X server apart.",
+        f"{report['seconds_per_phase']:g} s per phase, {repeats} fresh process(es) per row; "
+        f"room noise {report['noise_dbfs']:g} dBFS on the mic.",
+        "CPU = user+sys of the process, % of one core: mean over the phase (median of 2 s windows); with "
+        "repeats, the median over the processes and each process's mean in brackets; sound server and X server apart.",
         "",
         "| process | tree | at rest: mean (median) | active: mean (median) | pulse rest / active | X rest / active "
         "| RSS rest / active | frames sent | turns |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    for r in report["results"]:
-        ev, rest, act = r["events"], r["rest"], r["active"]
+    for runs in _rows(report["results"]):
+        r = runs[0]
+        ev = r["events"]
         turns = ev.get("turn_close", 0) + ev.get("screen_turn", 0)
         frames = ev.get("frame_sent", "—")
+
         lines.append(
-            f"| {r['scenario']} | {r['tree']} | {rest['cpu_pct_mean']:.1f}% ({rest['cpu_pct_median']}%) "
-            f"| {act['cpu_pct_mean']:.1f}% ({act['cpu_pct_median']}%) "
-            f"| {rest['pulse_pct']}% / {act['pulse_pct']}% | {rest['x_pct']}% / {act['x_pct']}% "
-            f"| {rest['rss_mb_median']:.0f} / {act['rss_mb_median']:.0f} MB | {frames} | {turns or '—'} |"
+            f"| {r['scenario']} | {r['tree']} | {_cell(runs, 'rest')} | {_cell(runs, 'active')} "
+            f"| {_med(runs, 'rest', 'pulse_pct'):.2f}% / {_med(runs, 'active', 'pulse_pct'):.2f}% "
+            f"| {_med(runs, 'rest', 'x_pct'):.2f}% / {_med(runs, 'active', 'x_pct'):.2f}% "
+            f"| {_med(runs, 'rest', 'rss_mb_median'):.0f} / {_med(runs, 'active', 'rss_mb_median'):.0f} MB "
+            f"| {frames} | {turns or '—'} |"
         )
     ratios = _ratios(report["results"])
     if ratios:
-        lines += ["", "ours / baseline (mean CPU, same run): " + "; ".join(ratios)]
+        lines += ["", "ours / baseline (median of the per-process mean CPU, same run): " + "; ".join(ratios)]
     return "\n".join(lines)
 
 
 def _ratios(results: list[dict[str, Any]]) -> list[str]:
     out = []
-    for r in results:
-        if r["tree"] != "ours":
-            continue
-        base = next((b for b in results if b["key"] == r["key"] and b["tree"] == "baseline"), None)
-        if base is None:
+    groups = {(runs[0]["key"], runs[0]["tree"]): runs for runs in _rows(results)}
+    for (key, tree), runs in groups.items():
+        base = groups.get((key, "baseline"))
+        if tree != "ours" or base is None:
             continue
         parts = []
         for phase in ("rest", "active"):
-            before = base[phase]["cpu_pct_mean"]
+            before = _med(base, phase, "cpu_pct_mean")
             if before > 0:
-                parts.append(f"{phase} {r[phase]['cpu_pct_mean'] / before:.2f}")
-        out.append(f"{r['key']}: " + ", ".join(parts))
+                parts.append(f"{phase} {_med(runs, phase, 'cpu_pct_mean') / before:.2f}")
+        out.append(f"{key}: " + ", ".join(parts))
     return out
 
 
