@@ -528,11 +528,11 @@ def main() -> None:
                             **one,
                         }
                     )
-                print(
-                    f"{scenario.name} [{tree}]: rest {one['rest']}, active {one['active']}",
-                    file=sys.stderr,
-                    flush=True,
-                )
+                    print(
+                        f"{scenario.name} [{tree}]: rest {one['rest']}, active {one['active']}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
     finally:
         activity.stop()
         noise.stop()
