@@ -191,7 +191,7 @@ def test_chat_never_prints_a_raw_nothing(tmp_path: Path) -> None:
 
 
 def test_run_help_names_the_personas() -> None:
-    from rholive.copilot.personas import persona_names
+    from rholive.conversation import persona_names
 
     result = run(["run", "--help"])
     assert result.returncode == 0

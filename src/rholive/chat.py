@@ -9,17 +9,14 @@ from typing import TextIO
 from rholive.config import Settings
 from rholive.connect import open_endpoint
 from rholive.conversation import (
-    BUDGET_EXIT,
     ChatPrinter,
-    cost_event,
+    Conversation,
     cost_meter,
     no_tools,
     session_options,
     setup_config,
 )
 from rholive.live import LiveSession
-from rholive.live import events as ev
-from rholive.live.cost import budget_line
 from rholive.textio import read_lines
 
 
@@ -34,45 +31,23 @@ async def run_chat(settings: Settings, *, json_mode: bool, stdin: TextIO, out: T
             endpoint, setup_config(settings), no_tools(), options=session_options(settings)
         ) as session,
     ):
-        answer_done = asyncio.Event()
-        over_budget = asyncio.Event()
-        closed: list[ev.Closed] = []
-
-        async def consume() -> None:
-            async for event in session:
-                printer.event(event)
-                if isinstance(event, ev.Usage):
-                    printer.cost(cost_event(meter, meter.add(event)))
-                    if meter.reached(settings.budget_usd):
-                        over_budget.set()
-                # not TurnComplete: with background reasoning the answer goes on after it. A turn given up
-                # after two stalls, or a model that waits for more input, ends the wait too: never hang.
-                if isinstance(event, ev.AnswerComplete | ev.Stalled | ev.WaitingForInput):
-                    answer_done.set()
-                elif isinstance(event, ev.Closed):
-                    closed.append(event)
-                    answer_done.set()
-
-        consumer = asyncio.create_task(consume())
+        talk = Conversation(session, printer, meter, settings.budget_usd).start()
         async for line in read_lines(stdin):
-            if closed or over_budget.is_set():  # usage that came after its turn's end is counted here
+            if talk.over or talk.over_budget.is_set():  # usage that came after its turn's end is counted here
                 break
             if not line.strip():
                 continue
             printer.user(line)
-            answer_done.clear()
+            mark = talk.settled
             await session.send_turn(line)
             # the usage of a turn rides on its turnComplete frame and is handled before this wakes up
-            await answer_done.wait()
-            if over_budget.is_set():
+            await talk.wait_settled(mark)
+            if talk.over_budget.is_set():
                 break
-        await session.close()
-        await consumer
-    if closed and closed[0].error:
-        return 1
-    if over_budget.is_set() and settings.budget_usd is not None and meter.usd is not None:
-        print(budget_line(settings.budget_usd, meter.usd), file=err, flush=True)
-        return BUDGET_EXIT
+        await talk.close()
+    failed = talk.failed_exit(err)
+    if failed is not None:
+        return failed
     return 0
 
 

@@ -259,8 +259,7 @@ def run(
 ) -> None:
     """The copilot: microphone (me), system audio (them) and the screen into one Live session; answers in the
     overlay or the terminal (and spoken with --modality audio)."""
-    from rholive.copilot import launch
-    from rholive.copilot.screen_source import ScreenConfig
+    from rholive.copilot import ScreenConfig, launch
     from rholive.screen import Region
 
     mode = _turn_mode(turns)
@@ -388,7 +387,7 @@ def devices() -> None:
     """List microphones (me), system-audio monitors (them) and outputs."""
 
     def show() -> None:
-        from rholive.audio.devices import describe_devices
+        from rholive.audio import describe_devices
 
         for line in describe_devices():
             print(line)
@@ -489,8 +488,8 @@ def history(
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the N newest sessions.")] = None,
 ) -> None:
     """The copilot's sessions: a table, one conversation (--session), or Markdown (--markdown)."""
+    from rholive.copilot import default_path
     from rholive.copilot import history as history_module
-    from rholive.copilot.store import default_path
 
     path = db or default_path(_settings().data_dir)
     code = _guard(lambda: history_module.main(path, session=session, markdown=markdown, limit=limit))

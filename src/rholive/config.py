@@ -30,9 +30,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from rholive.live import models
-from rholive.live.cost import PRICE_FIELDS
-from rholive.live.models import DEFAULT_MODEL
+from rholive.live import DEFAULT_MODEL, PRICE_FIELDS, models
 
 
 def _xdg(var: str, fallback: str) -> Path:
@@ -78,7 +76,9 @@ class Settings(BaseSettings):
 
     ca_file: Path | None = None
     system_instruction: str | None = None
-    persona: str | None = None  # the copilot's preset (rholive.copilot.personas); `--persona` overrides it
+    persona: str | None = (
+        None  # the copilot's preset (rholive.conversation.personas); `--persona` overrides it
+    )
     voice: str | None = None
     data_dir: Path = Field(default_factory=default_data_dir)
     # the [segmenter] table (audio.segmenter_settings)

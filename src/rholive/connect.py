@@ -9,9 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from rholive.config import Settings
-from rholive.live import Endpoint, SetupRejected
-from rholive.live.listing import live_model_names
-from rholive.live.refusal import is_model_refusal, model_refused
+from rholive.live import Endpoint, SetupRejected, is_model_refusal, live_model_names, model_refused
 
 
 def ssl_context(settings: Settings) -> ssl.SSLContext | None:

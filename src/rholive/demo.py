@@ -24,16 +24,20 @@ from typing import TextIO
 import numpy as np
 import simplejpeg
 
-from rholive.audio.files import FileSource
-from rholive.audio.segmenter_settings import segmenter_config
+from rholive.audio import FileSource, segmenter_config
 from rholive.config import Settings
 from rholive.connect import model_refusals_explained, open_endpoint
 from rholive.conversation import Conversation, TurnPump, TurnStream, session_options, voice_setup
-from rholive.copilot.planner import PlannerConfig, TurnPlanner
-from rholive.copilot.printer import CopilotPrinter
-from rholive.copilot.screen_source import ScreenConfig, ScreenFrame, ScreenSource
-from rholive.copilot.turn_wire import TurnWire
-from rholive.emulator.brains import Brain, CallTool, Say, UserTurn, load_brain
+from rholive.copilot import (
+    CopilotPrinter,
+    PlannerConfig,
+    ScreenConfig,
+    ScreenFrame,
+    ScreenSource,
+    TurnPlanner,
+    TurnWire,
+)
+from rholive.emulator import Brain, CallTool, Say, UserTurn, load_brain
 from rholive.live import Endpoint, LiveSession, SetupConfig, ToolRegistry
 
 TYPED_TURN = "What time is it?"

@@ -13,8 +13,7 @@ from typing import Any, TextIO
 
 from rholive.config import Settings
 from rholive.connect import open_endpoint
-from rholive.live import models
-from rholive.live.listing import ListedModel, list_models, live_models
+from rholive.live import ListedModel, list_models, live_models, models
 
 UNKNOWN = "unknown"
 

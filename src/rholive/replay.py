@@ -15,12 +15,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TextIO
 
-from rholive.audio.files import FileSource
-from rholive.audio.segmenter_settings import segmenter_config
+from rholive.audio import FileSource, segmenter_config
 from rholive.config import Settings
 from rholive.connect import open_endpoint
 from rholive.conversation import (
-    BUDGET_EXIT,
     Conversation,
     TurnMode,
     TurnPump,
@@ -34,7 +32,6 @@ from rholive.conversation import (
     voice_setup,
 )
 from rholive.live import LiveSession, ToolRegistry
-from rholive.live.cost import budget_line
 
 
 async def _turn_by_turn(
@@ -92,11 +89,9 @@ async def run_replay(
                 print(f"rholive: no speech found in {source.name}: nothing was sent", file=err, flush=True)
                 answered = False
         await talk.close()
-    if talk.closed is not None and talk.closed.error:
-        return 1
-    if talk.over_budget.is_set() and settings.budget_usd is not None and meter.usd is not None:
-        print(budget_line(settings.budget_usd, meter.usd), file=err, flush=True)
-        return BUDGET_EXIT
+    failed = talk.failed_exit(err)
+    if failed is not None:
+        return failed
     return 0 if answered else 1
 
 

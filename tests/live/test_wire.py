@@ -603,6 +603,36 @@ def test_audio_round_trip_read_like_a_server(pcm: bytes, rate: int) -> None:
     assert keys.get(blob, "mimeType") == f"audio/pcm;rate={rate}"
 
 
+@given(st.binary(max_size=2000), st.sampled_from([8000, 16000, 24000]), st.text(max_size=30))
+def test_the_send_templates_write_what_encode_writes(data: bytes, rate: int, mime: str) -> None:
+    """The hot path builds realtime blobs from a template; the text must be exactly encode()'s."""
+    assert wire.realtime_audio_text(data, rate) == wire.encode(wire.realtime_audio(data, rate))
+    assert wire.realtime_video_text(data, mime) == wire.encode(wire.realtime_video(data, mime))
+    assert wire.realtime_audio_text(memoryview(data)) == wire.encode(wire.realtime_audio(data))
+
+
+@given(st.binary(max_size=600))
+def test_base64_either_alphabet_padded_or_not(data: bytes) -> None:
+    standard = base64.b64encode(data).decode()
+    for text in (standard, base64.urlsafe_b64encode(data).decode(), standard.rstrip("=")):
+        assert keys.b64decode_any(text) == data
+
+
+def test_an_audio_frame_and_a_full_server_content_read_alike() -> None:
+    """The parser's short cut for frames that carry only modelTurn gives what the full read gives."""
+    blob = {"mimeType": "audio/pcm;rate=24000", "data": base64.b64encode(b"\x01\x00\x02\x00").decode()}
+    turn = {"role": "model", "parts": [{"inlineData": blob}, {"text": "hi"}]}
+    alone = wire.parse_server_message(json.dumps({"serverContent": {"modelTurn": turn}}))
+    with_more = wire.parse_server_message(
+        json.dumps({"serverContent": {"modelTurn": turn, "interrupted": False}})
+    )
+    assert (
+        alone == with_more == [AudioChunk(b"\x01\x00\x02\x00", "audio/pcm;rate=24000", 24000), TextPart("hi")]
+    )
+    (error,) = wire.parse_server_message(json.dumps({"serverContent": {"modelTurn": {"parts": "x"}}}))
+    assert isinstance(error, ProtocolError)
+
+
 @given(st.text())
 def test_text_round_trips(text: str) -> None:
     realtime = json.loads(wire.encode(wire.realtime_text(text)))

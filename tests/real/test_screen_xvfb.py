@@ -14,7 +14,9 @@ import numpy as np
 import pytest
 from xvfb import XServer, xvfb  # noqa: F401  (fixture)
 
+from rholive.copilot import ScreenConfig, ScreenFrame, ScreenSource
 from rholive.screen import (
+    DamageWatch,
     FrameGate,
     Region,
     ScreenCapture,
@@ -174,3 +176,38 @@ def test_the_terminal_window_is_found_and_followed(xvfb: XServer) -> None:  # no
     finally:
         terminal.destroy()
         disp.close()
+
+
+def test_damage_events_tell_a_drawn_screen_from_an_untouched_one(screen) -> None:
+    window, _capture = screen
+    watch = DamageWatch.open()
+    assert watch is not None, "Xvfb has the DAMAGE extension"
+    try:
+        assert watch.drawn()  # the first look: nothing is known yet
+        assert not watch.drawn()
+        window.warp(300, 200)  # the pointer moving draws nothing on the screen
+        assert not watch.drawn()
+        window.show(4)
+        assert watch.drawn()
+        assert not watch.drawn()
+    finally:
+        watch.close()
+
+
+async def test_the_screen_source_does_not_capture_an_untouched_screen(screen) -> None:
+    window, _capture = screen
+    source = await ScreenSource(ScreenConfig(max_fps=1.0)).open()
+    try:
+        assert isinstance(await source.sample(0.0), ScreenFrame)
+        for i in range(1, 5):
+            assert await source.sample(i * 0.5) == SkipFrame("unchanged")
+        assert source.captures == 1  # nothing was drawn: no capture, no shrink
+        window.show(5)
+        assert isinstance(await source.sample(3.0), ScreenFrame)
+        assert await source.sample(3.5) == SkipFrame("unchanged")
+        assert source.captures == 2
+        assert await source.sample(9.0) == SkipFrame("unchanged")  # a capture every 5 s all the same
+        assert source.captures == 3
+        assert source.stats == (2, {"unchanged": 6})
+    finally:
+        await source.aclose()

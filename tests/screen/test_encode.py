@@ -135,3 +135,10 @@ def test_bad_input_is_refused() -> None:
         resize_long_edge(np.zeros((8, 8, 4), np.uint8), 4)
     with pytest.raises(ValueError, match="HxWx3 or HxWx4"):
         resize_long_edge(np.zeros((64, 64, 2), np.uint8), 16)
+
+
+def test_halving_is_the_exact_rounded_2x2_mean() -> None:
+    """OpenCV's area resize at 2x: (sum + 2) // 4 per channel, the same pixels Pillow's reduce gave."""
+    frame = np.random.default_rng(11).integers(0, 256, (270, 482, 4), dtype=np.uint8)
+    sums = frame.reshape(135, 2, 241, 2, 4).astype(np.int32).sum(axis=(1, 3))
+    assert np.array_equal(block_means(frame, 2), ((sums + 2) // 4).astype(np.uint8))

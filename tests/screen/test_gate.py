@@ -199,3 +199,18 @@ def test_never_more_than_max_fps(max_fps: float, steps: list[tuple[float, int]])
         assert sum(1 for s in sent if start <= s < start + 1.0) <= max(1, int(max_fps))
     assert gate.stats.sent == len(sent)
     assert gate.stats.seen == len(steps)
+
+
+def test_a_frame_known_unchanged_repeats_the_last_skip_without_being_looked_at() -> None:
+    gate = FrameGate()
+    assert gate.same_frame(0.0) is None  # nothing decided yet: the frame must be looked at
+    assert isinstance(gate.decide(BASE, 0.0), SendFrame)
+    assert gate.same_frame(0.2) == SkipFrame(UNCHANGED)  # the sent frame is the reference now
+    assert gate.decide(with_cursor(BASE, 100, 100), 0.4) == SkipFrame(SMALL_CHANGE)
+    assert gate.same_frame(0.5) == SkipFrame(SMALL_CHANGE)
+    assert gate.decide(page(2), 0.6) == SkipFrame(RATE_LIMITED)
+    assert gate.same_frame(1.0) is None  # a rate-limited change may be due now: look again
+    assert isinstance(gate.decide(page(2), 1.0), SendFrame)
+    assert gate.stats.skipped == {UNCHANGED: 1, SMALL_CHANGE: 2, RATE_LIMITED: 1}
+    with pytest.raises(ValueError, match="backwards"):
+        gate.same_frame(0.9)

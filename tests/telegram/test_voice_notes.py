@@ -8,10 +8,10 @@ from collections.abc import Callable
 import av
 import pytest
 
+from rholive.conversation import voice_note_personas as default_personas
 from rholive.emulator import Emulator
 from rholive.live import Endpoint
 from rholive.telegram import ChatOptions, texts
-from rholive.telegram.personas import default_personas
 from rholive.telegram.store import ChatStore
 
 from .conftest import Note, emulator_with

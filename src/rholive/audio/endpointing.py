@@ -40,6 +40,9 @@ class Pause:
     words: str | None = None  # transcript of the speech before the pause (after LISTEN)
     words_whole: bool = False  # that transcript covers the whole turn, not only its tail
     words_done: bool = False
+    words_score: float | None = None  # the recogniser's mean log-probability per token of `words`
+    evidence: float | None = None  # HazardPolicy's score without the pause term (cached)
+    text_logit: float | None = None  # the text model's log-odds that `words` are a whole turn (HazardPolicy)
 
 
 class EndpointPolicy(Protocol):
@@ -229,3 +232,95 @@ class LexicalPolicy:
             return Verdict.ASK
         score = self.audio.score(pause)
         return Verdict.END_OF_TURN if any(score >= m for m in due if m is not None) else Verdict.WAIT
+
+
+@dataclass(frozen=True)
+class HazardPolicy:
+    """Ours: one end-of-turn score that rises as the pause lasts; close when it crosses zero.
+
+    Once a pause has lasted `listen_ms` the gate transcribes the last seconds of speech (LISTEN,
+    Whisper tiny.en) and measures the pitch of the last syllables (CUES). From then on, after
+    every VAD window,
+
+        z = bias + (w_text + w_text_conf * conf) * text_logit + w_conf * conf + w_punct[mark]
+            + w_level * level_st + w_slope * slope_st_per_s / 10 + w_turn * ln(turn_s)
+            + w_pause * ln(pause_ms / 100)
+
+    where `text_logit` is the end-of-utterance text model's log-odds that the words so far make a
+    whole turn (`eou_text.py`, trained on generated text), `mark` the punctuation the recogniser
+    put at the end ("." "?" "," or none; "!" counts as "."), `conf` how sure the recogniser was
+    (its mean log-probability per token, clipped to -2..0: garbled speech makes garbled text, which
+    should count less), `level_st` / `slope_st_per_s` the pitch of the last syllables against the
+    turn's median and its slope. No words (noise, a mumble): the text terms are replaced
+    by `w_no_words`. The turn closes once z >= 0 and the pause has lasted `min_ms`; `max_ms` of
+    silence closes anything. Every term but the pause is fixed when the words are in, so the
+    close time follows from the evidence continuously: sure ends close early, doubtful ones
+    later, words that plainly go on ("about the", "and") only at `max_ms`.
+
+    The weights were chosen on the tuning split only (`benchmarks/endpointing_tune.py`).
+    """
+
+    listen_ms: float = 256.0  # pauses shorter than this never cost a transcript (CPU)
+    transcript_s: float = 3.0  # Whisper hears this much before the pause (more context, fewer garbled words)
+    transcript_tokens: int = 24
+    # chosen on the tuning split (benchmarks/endpointing_tune.py: the fastest setting that splits
+    # at most 5 % of its turns), rounded to 3 digits
+    min_ms: float = 401.0
+    max_ms: float = 1140.0
+    bias: float = -5.59
+    w_text: float = 0.976
+    w_stop: float = 0.563
+    w_question: float = 1.94
+    w_comma: float = 0.223
+    w_no_words: float = -2.36
+    w_level: float = -0.289
+    w_slope: float = 0.381
+    w_turn: float = 0.466
+    w_pause: float = 1.96
+    w_conf: float = -0.612
+    w_text_conf: float = 0.612
+
+    uses_model: bool = False
+    uses_words: bool = True
+
+    @property
+    def fallback_ms(self) -> float:
+        return self.max_ms
+
+    def evidence(self, pause: Pause) -> float:
+        """Every term of z but the pause's own length."""
+        from rholive.audio.eou_text import bundled, end_punctuation
+
+        z = self.bias + self.w_turn * math.log(max(pause.turn_ms, 100.0) / 1000.0)
+        if pause.end_level is not None:
+            z += self.w_level * pause.end_level
+        if pause.tail_slope is not None:
+            z += self.w_slope * pause.tail_slope / 10.0
+        words = pause.words or ""
+        if pause.text_logit is None and words.strip():
+            pause.text_logit = bundled().logit(words, pause.words_whole)
+        if pause.text_logit is None:
+            return z + self.w_no_words
+        mark = end_punctuation(words)
+        punct = {".": self.w_stop, "!": self.w_stop, "?": self.w_question, ",": self.w_comma}.get(mark, 0.0)
+        conf = min(0.0, max(-2.0, pause.words_score)) if pause.words_score is not None else -0.5
+        w_text = self.w_text + self.w_text_conf * conf
+        return z + w_text * pause.text_logit + self.w_conf * conf + punct
+
+    def score(self, pause: Pause) -> float:
+        if pause.evidence is None:  # fixed once the words and cues are in: computed once a pause
+            pause.evidence = self.evidence(pause)
+        return pause.evidence + self.w_pause * math.log(max(pause.pause_ms, 1.0) / 100.0)
+
+    def decide(self, pause: Pause) -> Verdict:
+        if pause.pause_ms >= self.max_ms:
+            return Verdict.SILENCE
+        if pause.pause_ms < self.listen_ms:
+            return Verdict.WAIT
+        if not pause.words_done:
+            return Verdict.LISTEN
+        if not pause.cues_done:
+            return Verdict.CUES
+        if pause.pause_ms < self.min_ms:
+            return Verdict.WAIT
+        return Verdict.END_OF_TURN if self.score(pause) >= 0.0 else Verdict.WAIT

@@ -146,6 +146,7 @@ class TinyWhisper:
         self.seconds = seconds
         self.max_tokens = max_tokens
         self.calls = 0
+        self.last_score: float | None = None  # mean log-probability per token of the last transcript
 
     def __call__(self, samples: np.ndarray) -> str:
         import ctranslate2
@@ -160,8 +161,10 @@ class TinyWhisper:
             max_length=self.max_tokens,
             no_repeat_ngram_size=3,
             suppress_blank=True,
+            return_scores=True,
         )
         self.calls += 1
+        self.last_score = float(out[0].scores[0]) if out[0].scores else None
         return _detokenize(out[0].sequences[0])
 
 

@@ -25,7 +25,7 @@ from rholive.audio.blas import one_blas_thread
 from rholive.audio.endpointing import (
     AdaptivePolicy,
     EndpointPolicy,
-    LexicalPolicy,
+    HazardPolicy,
     Pause,
     SilencePolicy,
     Verdict,
@@ -37,6 +37,13 @@ RATE = 16000
 SPM = RATE // 1000  # samples per ms
 
 QUIET_SCORED = 8  # quiet windows still scored before skipping: Silero lags the end of speech
+GUARD_WINDOWS = 3  # a close waits while any of the last few VAD windows was not clearly silent
+GUARD_DB = 10.0  # ... or while a 10 ms frame of the last 160 ms is this much louder than the background
+GUARD_TAIL_FRAMES = 16  # (a stop consonant's closure is shorter: a quiet 64 ms can still be inside a word)
+GUARD_RISE_DB = (
+    6.0  # ... or while the last 30 ms are this much louder than the pause so far (speech resuming)
+)
+GUARD_MAX_MS = 2500.0  # a pause longer than this closes even if the background stays loud
 MAX_GAP_FILL_MS = 2000  # capture gaps up to this long count as silence; longer ones end the stream
 
 CloseReason = Literal["end_of_turn", "silence", "max_length", "stream_end"]
@@ -83,10 +90,14 @@ class SegmenterConfig:
     chunk_ms: float = 100.0
     max_turn_ms: float = 30000.0
     refine_pause_start: bool = True  # measure a pause from the loudness envelope, not Silero's verdict
+    refine_in_noise: bool = True  # ... under noise too (from halfway between background and speech)
     # While no turn is open, windows quieter than this (RMS, dB of full scale) count as silence
     # without running the VAD, once `QUIET_SCORED` of them in a row have been scored: the monitor
     # of an idle sound card is exact zeros. 0 or None: score every window.
     quiet_floor_dbfs: float | None = -60.0
+    # a close waits while the signal may still be speech (see Segmenter._sounding); the baselines
+    # (seed rule, plain silence timeouts) run without it, as they were
+    close_guard: bool = True
     policy: EndpointPolicy = field(default_factory=lambda: default_policy())
 
     def __post_init__(self) -> None:
@@ -101,11 +112,12 @@ class SegmenterConfig:
 
 
 def default_policy() -> EndpointPolicy:
-    """Ours: the last word before a pause plus pitch cues when the `asr` extra (Whisper tiny.en)
-    is installed, else the audio-only rule (pitch cues + smart-turn)."""
+    """Ours: the end-of-turn hazard (transcript completeness from Whisper tiny.en and the text
+    model, pitch, pause length) when the `asr` extra is installed, else the audio-only rule
+    (pitch cues + smart-turn)."""
     from rholive.audio.lexical import available
 
-    return LexicalPolicy() if available() else AdaptivePolicy()
+    return HazardPolicy() if available() else AdaptivePolicy()
 
 
 def seed_rule(
@@ -124,13 +136,16 @@ def seed_rule(
         preroll_ms=0.0,
         max_turn_ms=max_turn_ms,
         refine_pause_start=False,
+        close_guard=False,
         policy=SilencePolicy(close_silence_ms),
     )
 
 
 def silence_rule(close_ms: float, base: SegmenterConfig | None = None) -> SegmenterConfig:
     """Silero VAD with a plain silence timeout (counted from Silero's end of speech)."""
-    return replace(base or SegmenterConfig(), policy=SilencePolicy(close_ms), refine_pause_start=False)
+    return replace(
+        base or SegmenterConfig(), policy=SilencePolicy(close_ms), refine_pause_start=False, close_guard=False
+    )
 
 
 class Segmenter:
@@ -156,7 +171,10 @@ class Segmenter:
         if transcriber is None and cfg.policy.uses_words:
             from rholive.audio.lexical import TinyWhisper  # optional extra: import only when used
 
-            transcriber = TinyWhisper()
+            pol = cfg.policy  # a policy may ask for a longer transcript (HazardPolicy: 3 s)
+            transcriber = TinyWhisper(
+                seconds=getattr(pol, "transcript_s", 2.0), max_tokens=getattr(pol, "transcript_tokens", 16)
+            )
         self.transcriber = transcriber
         self.transcriber_calls = 0
         self.window = vad.window
@@ -166,6 +184,7 @@ class Segmenter:
         self._chunk_n = max(1, int(cfg.chunk_ms * SPM))
         self._max_n = int(cfg.max_turn_ms * SPM)
         self.model_calls = 0
+        self.guard_holds = 0  # closes put off because the signal could still be speech
         floor = cfg.quiet_floor_dbfs
         # mean square of a window (int16 units) below which it is quiet; None: never
         self._quiet_ms = (32768.0 * 10 ** (floor / 20)) ** 2 * self.window if floor else None
@@ -275,6 +294,7 @@ class Segmenter:
         self._out.append(win)
         self._out_n += len(win)
         self._turn.append(win)
+        self._recent.append(p)
         self._flush(out)
         if self._speaking:
             if p < cfg.silence_threshold:
@@ -315,12 +335,36 @@ class Segmenter:
         level = 10 * np.log10((x * x).mean(axis=1) + 1.0)
         floor, loudest = np.percentile(level, (10, 90))
         if loudest - floor < 35.0:
-            return start
+            if not self.config.refine_in_noise:
+                return start
+            return self._speech_end_in_noise(start, now, level, floor, loudest, frame)
         back = min(n, back_ms * SPM // frame)
         loud = np.flatnonzero(level[n - back :] > floor + 8.0)
         if loud.size == 0:
             return now - back * frame
         return now - (back - 1 - int(loud[-1])) * frame
+
+    def _speech_end_in_noise(
+        self,
+        start: int,
+        now: int,
+        level: np.ndarray,
+        floor: float,
+        loudest: float,
+        frame: int,
+        back_ms: int = 320,
+    ) -> int:
+        """Under noise Silero says "silence" 50-200 ms after the last word. The last 10 ms frame
+        louder than halfway between the background and the speech (in dB) is an earlier, still
+        safe estimate: the soft tail of a word is lost, never a loud syllable. Only ever earlier
+        than Silero's verdict (a burst of noise in the pause cannot make the pause shorter)."""
+        if loudest - floor < 6.0:
+            return start
+        back = min(len(level), back_ms * SPM // frame)
+        loud = np.flatnonzero(level[len(level) - back :] > floor + 0.5 * (loudest - floor))
+        if loud.size == 0:
+            return start
+        return min(start, now - (back - 1 - int(loud[-1])) * frame)
 
     def _idle_step(self, win: np.ndarray, start: int, speech: bool, out: list[Decision]) -> None:
         self._ring.append((start, win))
@@ -360,6 +404,7 @@ class Segmenter:
         self._pause: Pause | None = None
         self._pause_start = now
         self._resume_run = 0
+        self._recent: deque[float] = deque(maxlen=GUARD_WINDOWS)
         self._turn: list[np.ndarray] = list(pre)
         self._out: list[np.ndarray] = []
         self._out_n = 0
@@ -400,6 +445,7 @@ class Segmenter:
                 assert self.transcriber is not None, "this policy needs a transcriber"
                 audio = self._model_audio()
                 pause.words = self.transcriber(audio)
+                pause.words_score = getattr(self.transcriber, "last_score", None)
                 pause.words_whole = self._turn_n() <= self.transcriber.seconds * RATE
                 pause.words_done = True
                 self.transcriber_calls += 1
@@ -409,9 +455,37 @@ class Segmenter:
                 pause.probs.append((pause.pause_ms, self.turn_model(self._model_audio())))
                 self.model_calls += 1
                 continue
+            if self.config.close_guard and pause.pause_ms < GUARD_MAX_MS and self._sounding(now):
+                self.guard_holds += 1
+                return  # never close while the signal may still be speech; asked again next window
             self._close(now, verdict.value, out)  # type: ignore[arg-type]
             return
         raise RuntimeError(f"end-of-turn policy {policy!r} keeps asking without deciding")
+
+    def _sounding(self, now: int, frame: int = 160) -> bool:
+        """Whether the signal right now may still be speech: a recent VAD window scored above the
+        pause threshold, or a 10 ms frame of the last 160 ms stands `GUARD_DB` over the background
+        (the quietest tenth of the last 3 s) and over -55 dBFS, or the last 30 ms are `GUARD_RISE_DB`
+        louder than the pause so far (a word starting again, before the VAD has confirmed it).
+        Under noise Silero can drop a soft last word or be late on the next one."""
+        if any(p >= self.config.silence_threshold for p in self._recent):
+            return True
+        audio = self._model_audio()[-3 * RATE :]
+        n = len(audio) // frame
+        if n < 10:
+            return False
+        x = audio[len(audio) - n * frame :].astype(np.float64).reshape(n, frame)
+        level = 10 * np.log10((x * x).mean(axis=1) + 1.0)
+        floor = float(np.percentile(level, 10))
+        tail = float(level[-GUARD_TAIL_FRAMES:].max())
+        if tail > floor + GUARD_DB and tail > 20 * np.log10(32768.0) - 55.0:
+            return True
+        # a word starting again: the last 30 ms louder than this pause has been so far
+        paused = min(n, (now - self._pause_start) // frame)
+        if paused < 8:
+            return False
+        before = level[n - paused : n - 3]
+        return float(level[-3:].max()) > float(np.median(before)) + GUARD_RISE_DB
 
     def _turn_n(self) -> int:
         return sum(len(w) for w in self._turn)

@@ -252,6 +252,22 @@ def brown_noise(n: int, rng: np.random.Generator) -> np.ndarray:
     return _shaped_noise(n, rng, 2.0)
 
 
+def white_noise(n: int, rng: np.random.Generator) -> np.ndarray:
+    return rng.standard_normal(n)
+
+
+def hum_noise(n: int, rng: np.random.Generator) -> np.ndarray:
+    """Mains hum (50 or 60 Hz and its odd harmonics, slowly wavering) over a little hiss, unit RMS."""
+    t = np.arange(n) / RATE
+    base = 50.0 if rng.random() < 0.5 else 60.0
+    x = np.zeros(n)
+    for k in (1, 3, 5, 7):
+        x += np.sin(2 * np.pi * base * k * t + rng.uniform(0, 2 * np.pi)) / k
+    x *= 1.0 + 0.2 * np.sin(2 * np.pi * rng.uniform(0.1, 0.5) * t)
+    x += 0.1 * rng.standard_normal(n)
+    return x / (np.sqrt(np.mean(x * x)) + 1e-12)
+
+
 BABBLE_LINES = (
     "the quarterly numbers came in higher than anyone had expected last spring",
     "please remember to water the plants on the balcony before you leave",
@@ -290,9 +306,17 @@ def speech_rms(conv: Conversation) -> float:
 
 
 def add_noise(conv: Conversation, kind: str, snr_db: float, rng: np.random.Generator) -> Conversation:
-    """Mix generated noise (`pink`, `brown`, `babble`) under the whole conversation at `snr_db`."""
+    """Mix generated noise (`pink`, `brown`, `white`, `hum`, `babble`) under the whole conversation
+    at `snr_db`."""
     n = len(conv.pcm)
-    noise = {"pink": pink_noise, "brown": brown_noise, "babble": babble_noise}[kind](n, rng)
+    kinds = {
+        "pink": pink_noise,
+        "brown": brown_noise,
+        "white": white_noise,
+        "hum": hum_noise,
+        "babble": babble_noise,
+    }
+    noise = kinds[kind](n, rng)
     level = speech_rms(conv) / (10 ** (snr_db / 20))
     mixed = conv.pcm.astype(np.float64) + noise * level
     return Conversation(mixed.clip(-32768, 32767).astype(np.int16), conv.turns)

@@ -8,7 +8,7 @@ the session was cut short by the budget (0 is a normal end, 1 an error).
 from __future__ import annotations
 
 from rholive.config import Settings
-from rholive.live.cost import CostMeter, prices_for
+from rholive.live import CostMeter, prices_for
 
 BUDGET_EXIT = 3
 

@@ -16,7 +16,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Protocol
 
-from rholive.audio.segmenter import SendAudio, TurnClose, TurnOpen
+from rholive.audio import SendAudio, TurnClose, TurnOpen
 
 Decision = TurnOpen | SendAudio | TurnClose
 

@@ -8,8 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from rholive.audio.segmenter import Segmenter, SegmenterConfig
-from rholive.audio.streaming import StreamEnd, StreamGate
+from rholive.audio import Segmenter, SegmenterConfig, StreamEnd, StreamGate
 from rholive.conversation.printers import VoicePrinter
 from rholive.conversation.turn_stream import End, Start, TurnStream, WireAction, apply
 from rholive.live import LiveSession
@@ -18,8 +17,8 @@ ANSWER_TIMEOUT_S = 60.0  # after the last turn, how long we wait for the model's
 SERVER_QUIET_S = 3.0  # --turns server: no event for this long after the end means the model is done
 
 
-async def wait_until(changed: asyncio.Condition, ready: Callable[[], bool], limit_s: float) -> bool:
-    """Wait on `changed` until `ready()` holds (True) or `limit_s` passed (False)."""
+async def wait_until(changed: asyncio.Condition, ready: Callable[[], bool], limit_s: float | None) -> bool:
+    """Wait on `changed` until `ready()` holds (True) or `limit_s` passed (False; None: no limit)."""
 
     async def reached() -> None:
         async with changed:

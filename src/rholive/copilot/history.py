@@ -21,7 +21,7 @@ from rholive.copilot.store import (
     TranscriptStore,
     UnknownSessionError,
 )
-from rholive.live.cost import format_usd
+from rholive.live import format_usd
 
 NO_SESSIONS = "no sessions yet"
 NOT_ENDED = "not ended (still running, or its process stopped without ending it)"

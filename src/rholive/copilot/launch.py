@@ -23,13 +23,10 @@ from typing import Any
 import numpy as np
 
 from rholive import interrupts
-from rholive.audio.devices import Capture, find_device
-from rholive.audio.playback import Speaker
-from rholive.audio.segmenter_settings import segmenter_config
+from rholive.audio import Capture, Speaker, find_device, segmenter_config
 from rholive.config import Settings
 from rholive.connect import open_endpoint
-from rholive.conversation import TurnMode
-from rholive.copilot.personas import resolve_persona
+from rholive.conversation import TurnMode, resolve_persona
 from rholive.copilot.planner import PlannerConfig, TurnPlanner
 from rholive.copilot.printer import CopilotPrinter
 from rholive.copilot.runtime import Controls, Copilot
@@ -38,7 +35,7 @@ from rholive.copilot.store import TranscriptStore, default_path
 from rholive.copilot.voice import Source, open_sources, run_voice
 from rholive.live import Endpoint
 from rholive.screen import ScreenCapture, check_display, terminal_area
-from rholive.ui.view import CopilotView
+from rholive.ui import CopilotView
 
 
 @dataclass
@@ -286,7 +283,7 @@ def _qt_fails() -> str | None:
 
 
 async def _terminal(settings: Settings, options: RunOptions, controls: Controls) -> int:
-    from rholive.ui.terminal import TerminalView
+    from rholive.ui import TerminalView
 
     with TerminalView() as view:
         return await _session(settings, options, view, None, controls, signals=True)

@@ -12,7 +12,7 @@ from typing import TextIO
 
 from rholive.conversation import VoicePrinter, WireAction
 from rholive.live import events as ev
-from rholive.ui.view import Status, Who
+from rholive.ui import Status, Who
 
 # Reply content goes through the answer filter; the raw events are not printed.
 RAW_REPLY = (ev.TextPart, ev.OutputTranscription)

@@ -25,17 +25,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any, TextIO
 
-from rholive.audio.echo_guard import GuardedMic
-from rholive.audio.pcm import rms_dbfs
-from rholive.audio.playback import Speaker
-from rholive.audio.segmenter import Segmenter
-from rholive.audio.segmenter_settings import segmenter_config
+from rholive.audio import GuardedMic, Segmenter, Speaker, rms_dbfs, segmenter_config
 from rholive.config import Settings
 from rholive.conversation import (
     ANSWER_TIMEOUT_S,
     BUDGET_EXIT,
     AnswerFilter,
     Audio,
+    Conversation,
     End,
     Start,
     TurnStream,
@@ -44,17 +41,15 @@ from rholive.conversation import (
     no_tools,
     session_options,
     voice_setup,
-    wait_until,
 )
 from rholive.copilot.planner import TurnPlanner
 from rholive.copilot.printer import CopilotPrinter
 from rholive.copilot.screen_source import ScreenFrame, ScreenSource
 from rholive.copilot.turn_wire import TurnWire
 from rholive.copilot.voice import Source, record_loss
-from rholive.live import Endpoint, LiveSession, SetupConfig
+from rholive.live import Endpoint, LiveSession, SetupConfig, budget_line
 from rholive.live import events as ev
-from rholive.live.cost import budget_line
-from rholive.ui.view import CopilotView
+from rholive.ui import CopilotView
 
 TICK_S = 0.5  # how often the planner is asked whether a proactive screen turn is due
 LEVEL_EVERY_S = 0.1  # audio meters: about 10 updates a second per source
@@ -148,10 +143,9 @@ class Copilot:
         self.turns_sent = 0  # audio + screen turns closed on the wire
         self.audio_turns = 0
         self.screen_turns = 0
-        self.answers = 0  # replies complete (turnComplete), shown or not
+        self.conversation: _CopilotConversation | None = None
         self.withheld = 0  # replies that meant nothing to show
         self.unspoken_bytes = 0  # audio of `<nothing>` replies, never played
-        self.closed: ev.Closed | None = None
         self.lost: list[str] = []
         self.skipped: Counter[str] = Counter()
         self.listening = True
@@ -162,7 +156,6 @@ class Copilot:
         self._audio_turn_who: str | None = None  # whose turn the next input transcription belongs to
         self._ask_pending = False
         self._level_at: dict[str, float] = {}
-        self._changed = asyncio.Condition()
         self._lock = asyncio.Lock()  # planner + wire: one step at a time across the source tasks
 
     # ------------------------------------------------------------------ lifecycle
@@ -186,7 +179,9 @@ class Copilot:
                 self.session_id = self.store.start_session(
                     model=setup.model, kind="copilot", at=time.time(), persona=self.persona_name
                 )
-            consumer = asyncio.create_task(self._consume(session))
+            talk = self.conversation = _CopilotConversation(session, self).start()
+            assert talk.task is not None
+            consumer = talk.task
             sources = [asyncio.create_task(self._pump(src)) for src in self.audio]
             helpers = [asyncio.create_task(self._tick())]
             if self.screen is not None:
@@ -216,8 +211,7 @@ class Copilot:
                 not self.stop.is_set() and self.closed is None
             ):  # sources ended: let the last turns be answered
                 await self.wait_answers(self.turns_sent)
-            await session.close()
-            await consumer
+            await talk.close()
         if self.store is not None and self.session_id is not None:
             self.store.end_session(self.session_id, at=time.time())
         self.view.set_status("closed", self.closed.reason if self.closed else "")
@@ -247,8 +241,16 @@ class Copilot:
 
     async def wait_answers(self, count: int, limit_s: float = ANSWER_TIMEOUT_S) -> bool:
         """Until `count` replies completed (True) or the session closed / the limit passed (False)."""
-        await wait_until(self._changed, lambda: self.answers >= count or self.closed is not None, limit_s)
-        return self.answers >= count
+        return self.conversation is not None and await self.conversation.wait_answers(count, limit_s)
+
+    @property
+    def answers(self) -> int:
+        """Replies complete (answerComplete), shown or not."""
+        return self.conversation.answers if self.conversation is not None else 0
+
+    @property
+    def closed(self) -> ev.Closed | None:
+        return self.conversation.closed if self.conversation is not None else None
 
     def _check_budget(self) -> None:
         """Once the estimate reaches the budget: one line, then wind down like Ctrl-C (the answer in
@@ -427,17 +429,6 @@ class Copilot:
 
     # ------------------------------------------------------------------ session events
 
-    async def _consume(self, session: LiveSession) -> None:
-        async for event in session:
-            async with self._lock:
-                await self._on_event(event)
-            if self.trace is not None:
-                self.trace.session_event(event)
-            async with self._changed:
-                self._changed.notify_all()
-        async with self._changed:
-            self._changed.notify_all()
-
     async def _on_event(self, event: ev.Event) -> None:
         assert self.wire is not None
         now = self.clock()
@@ -450,7 +441,6 @@ class Copilot:
                 self._finish_reply()
                 if self.speaker is not None:
                     self.speaker.end_of_reply()
-                self.answers += 1
                 await self.wire.perform(self.planner.reply_finished(now))
                 self._status_idle()
             case ev.Interrupted():
@@ -496,7 +486,6 @@ class Copilot:
             case ev.FrameDropped():
                 self.frame_skipped("backpressure")
             case ev.Closed():
-                self.closed = event
                 self._finish_reply()
 
     async def _reply_started(self, now: float) -> _Reply:
@@ -573,6 +562,33 @@ class Copilot:
     def set_listening(self, on: bool) -> None:
         self.listening = on
         self.view.set_status("listening" if on else "paused")
+
+
+class _TraceSink:
+    """The `--json` trace of the session's events; nothing without one."""
+
+    def __init__(self, trace: CopilotPrinter | None) -> None:
+        self._trace = trace
+
+    def event(self, event: ev.Event) -> None:
+        if self._trace is not None:
+            self._trace.session_event(event)
+
+    def cost(self, event: dict[str, object]) -> None:
+        """The copilot's cost goes to its view (and the store) as each usage arrives."""
+
+
+class _CopilotConversation(Conversation):
+    """The copilot's conversation: each event goes through the planner, the views and the store, one step at a
+    time with the sources (the copilot's lock), then into the trace."""
+
+    def __init__(self, session: LiveSession, copilot: Copilot) -> None:
+        super().__init__(session, _TraceSink(copilot.trace))
+        self._copilot = copilot
+
+    async def react(self, event: ev.Event) -> None:
+        async with self._copilot._lock:
+            await self._copilot._on_event(event)
 
 
 class Controls:

@@ -1,9 +1,9 @@
 """The copilot's eyes: sample the screen a few times a second, gate, encode, hand passed frames on.
 
-Capture, the frame gate and the JPEG encode all run in ONE worker thread (a 1080p grab plus gate plus encode
-takes tens of milliseconds; mss handles belong to the thread that made them), so the event loop never waits
-on them. Sampling is at `sample_hz` (2 Hz by default) on absolute deadlines; the gate itself limits what
-passes to `max_fps` (1 by default). Only frames that pass are resized (long edge <= `max_edge`) and encoded.
+Capture, shrink, the frame gate and the JPEG encode all run in ONE worker thread (a few milliseconds per 1080p
+sample; mss handles belong to the thread that made them), so the event loop never waits on them. Sampling is at `sample_hz` (2 Hz by default) on absolute deadlines; the gate itself limits what
+passes to `max_fps` (1 by default). Every sample is shrunk (long edge <= `max_edge`) and gated at that size;
+only frames that pass are encoded.
 `force_next()` makes the next sample pass whatever changed (the "ask now" hotkey).
 """
 
@@ -14,24 +14,32 @@ import contextlib
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
 
 from rholive.screen import (
+    DEFAULT_MAX_EDGE,
+    DEFAULT_QUALITY,
+    DamageWatch,
     FrameGate,
     GateConfig,
     Region,
     ScreenCapture,
     SendFrame,
     SkipFrame,
-    frame_to_jpeg,
+    block_for_shrunk,
+    encode_jpeg,
     media_resolution_for,
+    resize_long_edge,
+    shrink_factor,
 )
-from rholive.screen.encode import DEFAULT_MAX_EDGE, DEFAULT_QUALITY
 
 DEFAULT_SAMPLE_HZ = 2.0
+# With damage events, an undrawn screen is not captured; it is still captured this often, in case something
+# changes the screen without telling (a bound on what a missed event can cost, not a known case).
+FULL_CHECK_S = 5.0
 
 
 class Grabber(Protocol):
@@ -79,16 +87,29 @@ SkipHandler = Callable[[str], None]
 
 
 class ScreenSource:
-    def __init__(self, config: ScreenConfig, open_grabber: Callable[[], Grabber] | None = None) -> None:
+    def __init__(
+        self,
+        config: ScreenConfig,
+        open_grabber: Callable[[], Grabber] | None = None,
+        open_watch: Callable[[], DamageWatch | None] | None = None,
+    ) -> None:
+        """`open_watch` gives a DamageWatch (or None) for the grabber's screen; by default one is opened with the
+        default grabber (the X screen), none with a grabber given here."""
         self.config = config
         self.gate = FrameGate(GateConfig(max_fps=config.max_fps))
         self._open_grabber = open_grabber or (
             lambda: ScreenCapture(monitor=config.monitor, region=config.region)
         )
+        if open_watch is None and open_grabber is None:
+            open_watch = DamageWatch.open
+        self._open_watch = open_watch
         self._grabber: Grabber | None = None
+        self._watch: DamageWatch | None = None
+        self._last_grab: float | None = None
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="screen")
         self._force = False
         self._next_id = 1
+        self.captures = 0  # samples that grabbed the screen (the others were known unchanged)
         self.failures: Counter[str] = Counter()  # capture errors by message (the loop goes on)
 
     @property
@@ -100,6 +121,8 @@ class ScreenSource:
         """Opens the capture in the worker thread; a missing display raises ScreenCaptureError here."""
         loop = asyncio.get_running_loop()
         self._grabber = await loop.run_in_executor(self._thread, self._open_grabber)
+        if self._open_watch is not None:
+            self._watch = await loop.run_in_executor(self._thread, self._open_watch)
         return self
 
     def force_next(self) -> None:
@@ -114,13 +137,31 @@ class ScreenSource:
     def _sample(self, t: float, forced: bool) -> ScreenFrame | SkipFrame:
         if self._grabber is None:
             raise RuntimeError("ScreenSource.open() was not called")
+        drawn = self._watch is None or self._watch.drawn()  # asked before the grab: see DamageWatch.drawn
+        recent = self._last_grab is not None and t - self._last_grab < FULL_CHECK_S
+        if not drawn and not forced and recent:
+            same = self.gate.same_frame(t)
+            if same is not None:
+                return same
         frame = self._grabber.grab()
-        decision: SendFrame | SkipFrame = self.gate.force(frame, t) if forced else self.gate.decide(frame, t)
+        self._last_grab = t
+        self.captures += 1
+        # Shrink first: the gate looks at the frame the model would get (blocks scaled to the same screen
+        # pixels), so one pass over the full-size screen serves both the gate and the encoder.
+        small = resize_long_edge(frame, self.config.max_edge)
+        gate = self._gate_for(shrink_factor(frame.shape[1], frame.shape[0], self.config.max_edge))
+        decision: SendFrame | SkipFrame = gate.force(small, t) if forced else gate.decide(small, t)
         if isinstance(decision, SkipFrame):
             return decision
-        jpeg = frame_to_jpeg(frame, self.config.max_edge, self.config.quality)
+        jpeg = encode_jpeg(small, self.config.quality)
         frame_id, self._next_id = self._next_id, self._next_id + 1
         return ScreenFrame(frame_id, t, jpeg, decision.changed_fraction, forced)
+
+    def _gate_for(self, k: int) -> FrameGate:
+        block = block_for_shrunk(k)
+        if self.gate.config.block != block:  # the first frame, or the screen's size changed
+            self.gate = FrameGate(replace(self.gate.config, block=block), self.gate.stats)
+        return self.gate
 
     async def run(
         self,
@@ -160,8 +201,10 @@ class ScreenSource:
 
     async def aclose(self) -> None:
         grabber, self._grabber = self._grabber, None
-        if grabber is not None:
-            loop = asyncio.get_running_loop()
-            with contextlib.suppress(Exception):
-                await loop.run_in_executor(self._thread, grabber.close)
+        watch, self._watch = self._watch, None
+        loop = asyncio.get_running_loop()
+        for closing in (grabber, watch):
+            if closing is not None:
+                with contextlib.suppress(Exception):
+                    await loop.run_in_executor(self._thread, closing.close)
         self._thread.shutdown(wait=False)

@@ -22,10 +22,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from rholive import interrupts
-from rholive.audio.devices import Capture, capture
-from rholive.audio.echo_guard import GuardedMic
-from rholive.audio.playback import Speaker
-from rholive.audio.segmenter_settings import segmenter_config
+from rholive.audio import Capture, GuardedMic, Speaker, capture, segmenter_config
 from rholive.config import Settings
 from rholive.connect import open_endpoint
 from rholive.conversation import (

@@ -8,8 +8,7 @@ from typing import Any
 
 from rholive.emulator import setup_checks
 from rholive.emulator.rules import POLICY, Rejection
-from rholive.live import keys, models
-from rholive.live.models import LiveModel
+from rholive.live import LiveModel, keys, models
 
 # Fields of BidiGenerateContentSetup (the SDK's converter sends these); anything else is refused like the
 # service does, which catches misspelled keys early.

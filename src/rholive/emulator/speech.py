@@ -17,7 +17,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from rholive.audio.pcm import resample
+from rholive.audio import resample
 
 log = logging.getLogger(__name__)
 

@@ -10,13 +10,16 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from functools import lru_cache
 from typing import Any
 
 _CAMEL_BOUNDARY = re.compile(r"(?<!^)(?=[A-Z])")
 
 
+@lru_cache(maxsize=512)
 def snake(camel: str) -> str:
     """``lastConsumedClientMessageIndex`` -> ``last_consumed_client_message_index``."""
+    # cached: the parser asks for the same few dozen keys on every frame
     return _CAMEL_BOUNDARY.sub("_", camel).lower()
 
 
@@ -43,6 +46,10 @@ def b64decode_any(data: str) -> bytes:
     """Decode standard or URL-safe base64, with or without padding. Raises ValueError when invalid."""
     if not isinstance(data, str):
         raise ValueError("base64 data must be a string")
+    try:  # the common case, padded standard base64, without the copies below
+        return binascii.a2b_base64(data, strict_mode=True)
+    except (binascii.Error, ValueError):
+        pass
     cleaned = data.strip().replace("-", "+").replace("_", "/")
     cleaned += "=" * (-len(cleaned) % 4)
     try:

@@ -3,7 +3,9 @@
 Order is kept exactly (markers and blobs are never reordered), with one exception that only ever removes:
 a video frame still waiting when a newer one arrives is stale, so it is dropped and counted, and the new
 frame goes to the END of the queue (after everything queued in between). Audio is never dropped.
-Taking an item is synchronous (``wait`` then ``pop``), so cancelling the writer never loses one.
+Taking an item is synchronous (``wait`` then ``pop``), so cancelling the writer never loses one. When the queue
+is empty and nothing is being written, a sender may write its message itself (``take_direct``): same order, one
+task switch less per message.
 """
 
 from __future__ import annotations
@@ -60,6 +62,15 @@ class Outbox:
             self._ready.clear()
         self._in_flight += 1
         return item
+
+    def take_direct(self) -> bool:
+        """True (and counted in flight, like a popped item) when nothing is queued or being written: the caller
+        may then write its message itself, in order, without the writer's hop. ``sent()`` when done."""
+        if self._items or self._in_flight:
+            return False
+        self._in_flight += 1
+        self._idle.clear()
+        return True
 
     def sent(self) -> None:
         """The popped item was written (or left to the replay buffer)."""

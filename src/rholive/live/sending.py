@@ -24,6 +24,10 @@ class Sender:
     def _tool_generation(self) -> int:
         raise NotImplementedError
 
+    async def _put(self, item: Outgoing) -> None:
+        """Queue ``item``; a subclass may write it at once when nothing is waiting before it."""
+        self._enqueue(item)
+
     async def send_turn(self, turns: str | list[dict[str, Any]], turn_complete: bool = True) -> None:
         """A ``clientContent`` turn (interrupts a reply in progress)."""
         self._enqueue(Outgoing(wire.encode(self._turn_message(turns, turn_complete))))
@@ -38,20 +42,21 @@ class Sender:
         self._enqueue(Outgoing(wire.encode(wire.realtime_text(text))))
 
     async def send_audio(self, pcm: bytes, rate: int = wire.INPUT_AUDIO_RATE) -> None:
-        """16-bit little-endian mono PCM. Never dropped, whatever the backlog."""
+        """16-bit little-endian mono PCM. Never dropped, whatever the backlog. Returns once the message is queued,
+        or written when nothing was waiting before it (then it may wait while the socket's buffer is full)."""
         if not isinstance(pcm, bytes | bytearray | memoryview):
             raise TypeError(f"audio must be bytes of 16-bit PCM, not {type(pcm).__name__}")
         if len(pcm) % 2:
             raise ValueError(f"16-bit PCM has an even number of bytes, got {len(pcm)}")
         if not isinstance(rate, int) or rate <= 0:
             raise ValueError(f"sample rate must be a positive integer, got {rate!r}")
-        self._enqueue(Outgoing(wire.encode(wire.realtime_audio(bytes(pcm), rate))))
+        await self._put(Outgoing(wire.realtime_audio_text(pcm, rate)))
 
     async def send_video(self, frame: bytes, mime_type: str = "image/jpeg") -> None:
         """A video frame. If the previous one is still waiting for the socket it is dropped (counted)."""
         if not isinstance(frame, bytes | bytearray | memoryview):
             raise TypeError(f"a video frame must be bytes, not {type(frame).__name__}")
-        self._enqueue(Outgoing(wire.encode(wire.realtime_video(bytes(frame), mime_type)), video=True))
+        await self._put(Outgoing(wire.realtime_video_text(frame, mime_type), video=True))
 
     async def activity_start(self) -> None:
         self._enqueue(Outgoing(wire.encode(wire.activity_start())))

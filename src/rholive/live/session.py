@@ -1,7 +1,8 @@
 """LiveSession: one conversation with a Live model, kept alive across connections.
 
 A supervisor task owns the current socket and runs, per connection, one writer task (drains the ordered
-``Outbox``) and one reader task (parses frames into typed events on the event queue). When a connection
+``Outbox``) and one reader task (parses frames into typed events on the event queue). Realtime audio and video
+sent while nothing waits in the outbox is written by the sender itself, in the same order (``_put``). When a connection
 ends, the supervisor decides: the application closed it (stop), the server refused what we sent (1007,
 1008: stop, report), or anything else (goAway, 1006, 1011, 1001, an unexpected 1000, a stall): reconnect,
 resume with the latest handle, resend what the server had not consumed (``ReplayBuffer``), then go on with
@@ -139,7 +140,9 @@ class LiveSession(Sender):
         self._closing = asyncio.Event()
         self._ws: ClientConnection | None = None
         self._leave_at: float | None = None  # goAway: leave by then (loop time), or once the answer ends
-        self._changed = asyncio.Event()  # the watcher looks again: something arrived or a turn went out
+        self._changed = (
+            asyncio.Event()
+        )  # the watcher looks again: a goAway or a frame after it, a turn went out
         self._watchdog = StallWatchdog(self.options.stall_timeout_s or math.inf)
         self._policy = ReconnectPolicy(self.options)
         self._supervisor: asyncio.Task[None] | None = None
@@ -168,7 +171,8 @@ class LiveSession(Sender):
     @property
     def replay_evicted(self) -> int:
         """Unanswered messages no longer kept for a resume (answered turns are never kept): the server sent no resumption
-        update for longer than the replay buffer holds (`ReplayBuffer.max_bytes`)."""
+        update for longer than the replay buffer holds: realtime audio/video outside a client-marked turn past its
+        newest `ReplayBuffer.ambient_max_bytes` (1 MiB, ~24 s of audio), anything past `max_bytes` (16 MiB)."""
         return self._replay.evicted
 
     @property
@@ -248,6 +252,22 @@ class LiveSession(Sender):
 
     def _tool_generation(self) -> int:
         return self._generation
+
+    async def _put(self, item: Outgoing) -> None:
+        """Realtime media: written here when the socket is up and nothing waits before it (most chunks of a
+        live stream), else queued for the writer. Either way recorded for a resume before the write."""
+        ws = self._ws
+        if ws is None or self._state != "open" or not self._outbox.take_direct():
+            self._enqueue(item)
+            return
+        try:
+            self._record(item)
+            await ws.send(item.text)
+            self._sent_now(item.text, item.tool)
+        except ConnectionClosed:
+            pass  # recorded: the resumed connection sends it again
+        finally:
+            self._outbox.sent()
 
     def _turn_message(self, turns: str | list[dict[str, Any]], turn_complete: bool) -> dict[str, Any]:
         """A typed turn as the model takes it: ``realtimeInput.text`` where clientContent is history only."""
@@ -331,7 +351,10 @@ class LiveSession(Sender):
             self._emit(AnswerComplete())
         elif silence:
             self._watchdog.answer_ended()
-        self._changed.set()
+        if self._leave_at is not None:
+            self._changed.set()  # leaving after a goAway once the answer ends: the watcher looks at every frame
+        # Otherwise a frame only moves the stall deadline later (or removes it): the watcher, asleep until the
+        # earlier one, finds that out when it wakes. Waking it for every audio chunk cost a task switch each.
 
     def _transcribe(self, event: ServerEvent) -> None:
         if isinstance(event, InputTranscription):
@@ -469,14 +492,7 @@ class LiveSession(Sender):
                         self._replay.dropped_tool_responses += 1
                         log.warning("tool response for a call of an earlier connection not sent")
                         continue
-                    evicted = self._replay.evicted
-                    self._replay.record(item.text, item.tool)
-                    if self._replay.evicted and not evicted:
-                        log.warning(
-                            "the server has sent no resumption update for %d MiB of unanswered input: the oldest part "
-                            "is no longer kept for a resume (counted in replay_evicted)",
-                            self._replay.max_bytes >> 20,
-                        )
+                    self._record(item)
                     await ws.send(item.text)
                     self._sent_now(item.text, item.tool)
                 finally:
@@ -486,6 +502,28 @@ class LiveSession(Sender):
         except Exception:
             log.exception("Live session writer failed")
             raise
+
+    def _record(self, item: Outgoing) -> None:
+        evicted = self._replay.evicted
+        self._replay.record(item.text, item.tool)
+        if self._replay.evicted and not evicted:
+            self._warn_evicted()
+
+    def _warn_evicted(self) -> None:
+        """Once per session: the replay buffer began forgetting input (every message is counted)."""
+        replay = self._replay
+        if replay.evicted_ambient:
+            log.warning(
+                "no resumption update for %d KiB of realtime input outside a turn: older input is no longer "
+                "kept for a resume (counted in replay_evicted)",
+                replay.ambient_max_bytes >> 10,
+            )
+        else:
+            log.warning(
+                "the server has sent no resumption update for %d MiB of unanswered input: the oldest part "
+                "is no longer kept for a resume (counted in replay_evicted)",
+                replay.max_bytes >> 20,
+            )
 
     def _sent_now(self, text: str, tool: bool, new: bool = True) -> None:
         """A message went out: a turn's end makes an answer owed, a tool response lets the model go on."""

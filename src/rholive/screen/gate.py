@@ -66,13 +66,20 @@ class GateStats:
         return self.sent + sum(self.skipped.values())
 
 
+def block_for_shrunk(k: int, block: int = GateConfig.block) -> int:
+    """The block side on a frame shrunk k times that covers about `block` screen pixels, so the gate's
+    thresholds (tuned on 8 px blocks of the screen) mean the same on the frame the model gets."""
+    return max(1, round(block / k))
+
+
 def thumbnail(frame: np.ndarray, block: int) -> np.ndarray:
     """Grey block means (float32, (H//block, W//block)) of a BGRA/BGR uint8 frame; edges that do not fill a block
     are left out.
 
     Grey is linear in the channels, so it is taken of the (rounded) channel means of each block rather than of
-    every pixel: one Pillow reduce over the frame, and the weighting on the small copy only. The rounding moves
-    a block's grey by at most 0.5 of a level, far below `level_threshold`.
+    every pixel: one reduce over the frame, and the weighting on the small copy only. The rounding moves a
+    block's grey by at most 1 level (0.5 for blocks other than 4 px: see `block_means`), far below
+    `level_threshold`.
     """
     if frame.ndim != 3 or frame.shape[2] not in (3, 4) or frame.dtype != np.uint8:
         raise ValueError(
@@ -119,12 +126,13 @@ def _small_cluster_blocks(mask: np.ndarray, side: int, limit: int) -> int | None
 class FrameGate:
     """Decides per frame; keeps the last sent thumbnail and `stats`."""
 
-    def __init__(self, config: GateConfig | None = None) -> None:
+    def __init__(self, config: GateConfig | None = None, stats: GateStats | None = None) -> None:
         self.config = config or GateConfig()
-        self.stats = GateStats()
+        self.stats = stats or GateStats()  # passed on when a gate replaces another (a new block size)
         self._reference: np.ndarray | None = None
         self._last_sent: float | None = None
         self._last_t: float | None = None
+        self._last_decision: Decision | None = None
 
     def decide(self, frame: np.ndarray, t: float) -> Decision:
         """`t` in seconds on any monotonic clock; must not go backwards."""
@@ -152,6 +160,20 @@ class FrameGate:
             return self._skip(RATE_LIMITED)
         return self._send(thumb, t, changed / total)
 
+    def same_frame(self, t: float) -> SkipFrame | None:
+        """The decision for a frame known to equal the last one decided (nothing was drawn on the screen since):
+        the same skip again, counted, without looking at the frame; None when it must be looked at (there was
+        no frame yet, or the last change was only rate limited and may be due now)."""
+        if self._last_t is not None and t < self._last_t:
+            raise ValueError(f"timestamps must not go backwards ({t} < {self._last_t})")
+        if self._last_decision is None or self._last_decision == SkipFrame(RATE_LIMITED):
+            return None
+        self._last_t = t
+        # A sent frame is the reference itself now; a skipped one compares with the same reference as before.
+        return self._skip(
+            UNCHANGED if isinstance(self._last_decision, SendFrame) else self._last_decision.reason
+        )
+
     def force(self, frame: np.ndarray, t: float) -> SendFrame:
         """Send this frame regardless of change and rate (e.g. the user pressed "ask now")."""
         if self._last_t is not None and t < self._last_t:
@@ -163,8 +185,12 @@ class FrameGate:
         self._reference = thumb
         self._last_sent = t
         self.stats.sent += 1
-        return SendFrame(fraction)
+        decision = SendFrame(fraction)
+        self._last_decision = decision
+        return decision
 
     def _skip(self, reason: str) -> SkipFrame:
         self.stats.skipped[reason] += 1
-        return SkipFrame(reason)
+        decision = SkipFrame(reason)
+        self._last_decision = decision
+        return decision

@@ -14,17 +14,14 @@ from rholive.lazy import lazy_attributes
 if TYPE_CHECKING:
     from rholive.telegram.chats import ChatOptions, Timing
     from rholive.telegram.pacing import PacingOptions
-    from rholive.telegram.personas import Persona, default_personas
     from rholive.telegram.run import BotTokenRefused, VoiceNoteBot, run_bot
 
 _WHERE = {
     "BotTokenRefused": "run",
     "ChatOptions": "chats",
     "PacingOptions": "pacing",
-    "Persona": "personas",
     "Timing": "chats",
     "VoiceNoteBot": "run",
-    "default_personas": "personas",
     "run_bot": "run",
 }
 
@@ -32,10 +29,8 @@ __all__ = [
     "BotTokenRefused",
     "ChatOptions",
     "PacingOptions",
-    "Persona",
     "Timing",
     "VoiceNoteBot",
-    "default_personas",
     "run_bot",
 ]
 

@@ -17,16 +17,23 @@ from dataclasses import dataclass, field
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 
-from rholive.audio.codec import AudioDecodeError, decode_pcm16, duration_s
-from rholive.live import Endpoint, SessionClosed, SessionOptions, SetupConfig, SetupRejected
-from rholive.live.listing import live_model_names
-from rholive.live.models import DEFAULT_MODEL
-from rholive.live.refusal import is_model_refusal, model_refused
-from rholive.live.wire import ActivityDetection
+from rholive.audio import AudioDecodeError, decode_pcm16, duration_s
+from rholive.conversation import Persona
+from rholive.live import (
+    DEFAULT_MODEL,
+    ActivityDetection,
+    Endpoint,
+    SessionClosed,
+    SessionOptions,
+    SetupConfig,
+    SetupRejected,
+    is_model_refusal,
+    live_model_names,
+    model_refused,
+)
 from rholive.telegram import texts
 from rholive.telegram.link import INPUT_RATE, Answer, ChatLink
 from rholive.telegram.pacing import Pacer
-from rholive.telegram.personas import Persona
 from rholive.telegram.replies import send_reply, send_text
 from rholive.telegram.store import ChatStore
 

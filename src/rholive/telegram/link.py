@@ -1,8 +1,9 @@
 """One chat's Live session: open (resuming when a handle is stored), ask one turn, collect the answer.
 
-A reader task copies the session's events into a queue, so a turn can wait for its events with a timeout
-without ever leaving the session's iterator half-consumed; it also persists every new resumption handle the
-moment it arrives, so a crash (not only an idle close) still lets the conversation continue.
+The chat's conversation is the shared `rholive.conversation.Conversation`: it follows the session's events in
+its own task, so a turn waits for its answer with a timeout without ever leaving the session's iterator
+half-consumed. Every new resumption handle is stored the moment it arrives, so a crash (not only an idle
+close) still lets the conversation continue.
 """
 
 from __future__ import annotations
@@ -13,17 +14,17 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rholive.live import Endpoint, LiveSession, SessionOptions, SetupConfig, ToolRegistry
-from rholive.live.events import (
-    AnswerComplete,
-    AudioChunk,
-    Closed,
+from rholive.conversation import AnswerCollector, Conversation
+from rholive.live import (
+    Endpoint,
     Event,
-    OutputTranscription,
+    LiveSession,
     ResumptionUpdate,
-    TextPart,
+    SessionOptions,
+    SetupConfig,
+    ToolRegistry,
 )
-from rholive.telegram.replies import OUTPUT_RATE, Reply
+from rholive.telegram.replies import Reply
 
 log = logging.getLogger("rholive.telegram")
 INPUT_RATE = 16000
@@ -39,6 +40,19 @@ class Answer:
     model_s: float  # from the end of our input to the answer's end: the model's (emulator's) own time
 
 
+class _ChatConversation(Conversation):
+    """The conversation of one chat: stores each resumable handle as it arrives."""
+
+    def __init__(self, session: LiveSession, on_handle: Callable[[str], None]) -> None:
+        self.collector = AnswerCollector()
+        super().__init__(session, self.collector)
+        self._on_handle = on_handle
+
+    def on_event(self, event: Event) -> None:
+        if isinstance(event, ResumptionUpdate) and event.resumable and event.new_handle:
+            self._on_handle(event.new_handle)
+
+
 class ChatLink:
     def __init__(
         self,
@@ -51,13 +65,11 @@ class ChatLink:
         self._config = config
         self._on_handle = on_handle
         self._options = options
-        self._session: LiveSession | None = None
-        self._events: asyncio.Queue[Event | None] = asyncio.Queue()
-        self._reader: asyncio.Task[None] | None = None
+        self._talk: _ChatConversation | None = None
 
     @property
     def is_open(self) -> bool:
-        return self._session is not None
+        return self._talk is not None
 
     async def open(self) -> None:
         """Connect and set up; raises what the session raises (e.g. ``SetupRejected``, ``OSError``)."""
@@ -66,81 +78,56 @@ class ChatLink:
             self._endpoint, self._config, ToolRegistry(), options=self._options or SessionOptions()
         )
         await session.__aenter__()
-        self._session = session
-        self._events = asyncio.Queue()
-        self._reader = asyncio.create_task(self._read(session), name="rholive-telegram-reader")
-
-    async def _read(self, session: LiveSession) -> None:
-        try:
-            async for event in session:
-                if isinstance(event, ResumptionUpdate) and event.resumable and event.new_handle:
-                    self._on_handle(event.new_handle)
-                self._events.put_nowait(event)
-        except Exception as exc:  # the session's own failure: the waiting turn learns it from the sentinel
-            log.warning("Live session reader stopped: %s", type(exc).__name__)
-        finally:
-            self._events.put_nowait(None)
+        self._talk = _ChatConversation(session, self._on_handle)
+        self._talk.start()
 
     async def ask_audio(self, pcm: bytes, chunk_ms: int, timeout_s: float) -> Answer:
         """One voice note = one activity: activityStart, the audio in chunks, activityEnd; then the answer."""
-        session = self._require()
+        talk = self._require()
         step = max(2, INPUT_RATE * 2 * chunk_ms // 1000 // 2 * 2)
-        await session.activity_start()
+        await talk.session.activity_start()
         for start in range(0, len(pcm), step):
-            await session.send_audio(pcm[start : start + step], INPUT_RATE)
-        await session.activity_end()
-        return await self._collect(timeout_s)
+            await talk.session.send_audio(pcm[start : start + step], INPUT_RATE)
+        await talk.session.activity_end()
+        return await self._answer(talk, timeout_s)
 
     async def change_instruction(self, instruction: str) -> None:
         """A new system instruction on the open session (contextUpdate): same conversation, no reconnect."""
-        await self._require().update_context(system_instruction=instruction)
+        await self._require().session.update_context(system_instruction=instruction)
 
     async def ask_text(self, text: str, timeout_s: float) -> Answer:
-        await self._require().send_turn(text)
-        return await self._collect(timeout_s)
+        talk = self._require()
+        await talk.session.send_turn(text)
+        return await self._answer(talk, timeout_s)
 
-    def _require(self) -> LiveSession:
-        if self._session is None:
+    def _require(self) -> _ChatConversation:
+        if self._talk is None:
             raise SessionFailed("the session is not open")
-        return self._session
+        return self._talk
 
-    async def _collect(self, timeout_s: float) -> Answer:
+    async def _answer(self, talk: _ChatConversation, timeout_s: float) -> Answer:
+        """The next whole answer; SessionFailed when the session ends first or none comes in time."""
         loop = asyncio.get_running_loop()
         started = loop.time()
-        deadline = started + timeout_s
-        audio = bytearray()
-        rate = OUTPUT_RATE
-        spoken: list[str] = []
-        written: list[str] = []
-        while True:
-            left = deadline - loop.time()
-            if left <= 0:
-                raise SessionFailed(f"no complete answer within {timeout_s:g} s")
-            try:
-                event = await asyncio.wait_for(self._events.get(), left)
-            except TimeoutError:
-                raise SessionFailed(f"no complete answer within {timeout_s:g} s") from None
-            if event is None or isinstance(event, Closed):
-                reason = f": {event.code} {event.reason}" if isinstance(event, Closed) and event.code else ""
+        if not await talk.wait_answers(talk.answers + 1, timeout_s):
+            if talk.over:
+                closed = talk.closed
+                reason = f": {closed.code} {closed.reason}" if closed is not None and closed.code else ""
                 raise SessionFailed(f"the model session closed{reason}")
-            if isinstance(event, AudioChunk):
-                rate = event.sample_rate
-                audio += event.data
-            elif isinstance(event, OutputTranscription):
-                spoken.append(event.text)
-            elif isinstance(event, TextPart) and not event.thought:
-                written.append(event.text)
-            elif isinstance(event, AnswerComplete):  # not TurnComplete: background reasoning goes on after it
-                transcript = "".join(spoken).strip() or "".join(written).strip()
-                return Answer(Reply(bytes(audio), transcript, rate), loop.time() - started)
+            raise SessionFailed(f"no complete answer within {timeout_s:g} s")
+        whole = talk.collector.take()
+        return Answer(Reply(whole.audio, whole.text, whole.sample_rate), loop.time() - started)
 
     async def close(self) -> None:
-        session, reader = self._session, self._reader
-        self._session = self._reader = None
-        if session is not None:
-            with contextlib.suppress(Exception):
-                await session.__aexit__(None, None, None)
-        if reader is not None:
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await reader
+        talk, self._talk = self._talk, None
+        if talk is None:
+            return
+        with contextlib.suppress(Exception):
+            await talk.session.__aexit__(None, None, None)
+        if talk.task is not None:
+            talk.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                try:
+                    await talk.task
+                except Exception as exc:  # the session's own failure: the turn already said so
+                    log.warning("Live session reader stopped: %s", type(exc).__name__)

@@ -16,7 +16,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import BufferedInputFile, ReplyParameters
 
-from rholive.audio.codec import encode_ogg_opus
+from rholive.audio import encode_ogg_opus
 from rholive.telegram.pacing import Pacer
 
 OUTPUT_RATE = 24000

@@ -16,12 +16,12 @@ from aiogram.exceptions import TelegramUnauthorizedError
 
 from rholive.config import Settings
 from rholive.connect import open_endpoint
+from rholive.conversation import VOICE_NOTE_DEFAULT, Persona, voice_note_personas
 from rholive.live import Endpoint
 from rholive.telegram.bot import Refusals, build_dispatcher
 from rholive.telegram.chats import ChatHub, ChatOptions, Timing
 from rholive.telegram.logsafe import install_redaction, remove_redaction
 from rholive.telegram.pacing import Pacer, PacingOptions
-from rholive.telegram.personas import DEFAULT_PERSONA, Persona, default_personas
 from rholive.telegram.replies import send_text
 from rholive.telegram.store import ChatStore
 from rholive.telegram.voicechat import VoiceChatConfig, VoiceChatsOff, VoiceChatSupervisor
@@ -60,8 +60,8 @@ class VoiceNoteBot:
         self.pacer = Pacer(pacing)
         if options is None:
             options = ChatOptions(model=settings.model)
-        names = personas or default_personas(settings.system_instruction, settings.voice)
-        default = DEFAULT_PERSONA if DEFAULT_PERSONA in names else next(iter(names))
+        names = personas or voice_note_personas(settings.system_instruction, settings.voice)
+        default = VOICE_NOTE_DEFAULT if VOICE_NOTE_DEFAULT in names else next(iter(names))
         self.hub = ChatHub(self.bot, endpoint, self.store, self.pacer, names, default, options, on_timing)
         self.refusals = Refusals(self.bot, self.pacer)
         # Group voice chats run in a child process (see voicechat.supervisor): the bot only sends commands.

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from rholive.live.cost import format_usd
+from rholive.live import format_usd
 from rholive.ui.meter import LevelMeter, MeterReading
 from rholive.ui.view import Status
 

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from rholive.audio.pcm import Resampler
+from rholive.audio import Resampler
 from rholive.live import LiveSession
 from rholive.live import events as ev
 from rholive.telegram.voicechat.media import Clock, FramePacer

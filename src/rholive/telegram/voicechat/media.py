@@ -12,7 +12,7 @@ from typing import Protocol
 
 import numpy as np
 
-from rholive.audio.pcm import Resampler
+from rholive.audio import Resampler
 
 FRAME_MS = 10
 

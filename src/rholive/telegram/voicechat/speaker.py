@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from rholive.audio.pcm import rms_dbfs
+from rholive.audio import rms_dbfs
 from rholive.telegram.voicechat.media import FRAME_MS, Mixer
 
 MIX, ACTIVE = "mix", "active"

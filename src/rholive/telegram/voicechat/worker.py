@@ -24,10 +24,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from rholive.audio.pcm import rms_dbfs
+from rholive.audio import rms_dbfs
 from rholive.connect import ca_context
-from rholive.live import Endpoint, LiveSession, SetupConfig, ToolRegistry
-from rholive.live.wire import ActivityDetection
+from rholive.live import ActivityDetection, Endpoint, LiveSession, SetupConfig, ToolRegistry
 from rholive.telegram.logsafe import RedactingFilter, install_redaction
 from rholive.telegram.voicechat.bridge import VoiceChatBridge
 from rholive.telegram.voicechat.client import (

@@ -7,15 +7,15 @@ from pathlib import Path
 import pytest
 
 from rholive.config import load_settings
-from rholive.conversation import is_nothing
-from rholive.copilot.personas import (
+from rholive.conversation import (
     DEFAULT_PERSONA,
     NOTHING_RULE,
     PERSONAS,
+    is_nothing,
     persona_names,
     resolve_persona,
 )
-from rholive.telegram.personas import default_personas
+from rholive.conversation import voice_note_personas as default_personas
 
 
 @pytest.fixture(autouse=True)
