@@ -3,7 +3,7 @@
     uv run python benchmarks/audio_cpu.py [--phase-s 12] [--window-s 2] [--json PATH]
 
 Starts its own PulseAudio daemon with a null sink (as tests/real/pulse.py does), captures the sink's
-monitor through our `Capture` (soundcard at 48 kHz, soxr to 16 kHz mono, 100 ms chunks) and feeds
+monitor through our `Capture` (16 kHz mono s16le from the server via libpulse-simple, 100 ms chunks) and feeds
 every chunk to the configuration under test. Each configuration is measured at rest (nothing plays:
 the monitor delivers digital silence) and while speaking (espeak-ng turns with pauses, played into
 the sink with paplay in a loop). The figure is the process's user+sys CPU time per window of

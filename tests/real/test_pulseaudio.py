@@ -11,6 +11,7 @@ from pulse import MONITOR, SINK, PulseDaemon, pulse, require_tool
 from rholive.audio.codec import decode_pcm16
 from rholive.audio.devices import (
     AudioDeviceError,
+    Capture,
     capture,
     describe_devices,
     find_device,
@@ -118,10 +119,15 @@ def test_no_sound_server_is_one_clear_error(pulse: PulseDaemon, monkeypatch: pyt
         list_devices()  # ... and now pointed at nothing
 
 
-async def test_captures_speech_played_into_the_sink(pulse: PulseDaemon, speech_wav: Path) -> None:
+@pytest.mark.parametrize("device_rate", [None, 48000], ids=["server-converts", "48k-soxr"])
+async def test_captures_speech_played_into_the_sink(
+    pulse: PulseDaemon, speech_wav: Path, device_rate: int | None
+) -> None:
+    """The default path (libpulse-simple, the server resamples to 16 kHz mono) and soundcard at 48 kHz with soxr
+    here hand over the same speech in the same 100 ms chunks."""
     reference = decode_pcm16(speech_wav, rate=16000)
     chunks: list[tuple[int, bytes]] = []
-    async with asyncio.timeout(60), capture(MONITOR, label="them") as source:
+    async with asyncio.timeout(60), capture(MONITOR, label="them", device_rate=device_rate) as source:
         assert source.label == "them"
         player: asyncio.subprocess.Process | None = None
         async for t_ms, pcm in source:
@@ -138,6 +144,15 @@ async def test_captures_speech_played_into_the_sink(pulse: PulseDaemon, speech_w
     assert all(len(pcm) == 3200 for _, pcm in chunks)
     captured = b"".join(pcm for _, pcm in chunks)
     assert_same_speech(reference, captured)
+
+
+async def test_opening_a_source_that_is_gone_is_one_clear_error(pulse: PulseDaemon) -> None:
+    device = find_device(MONITOR)
+    pulse.pactl("unload-module", pulse.module_id("module-null-sink"))
+    with pytest.raises(
+        AudioDeviceError, match=r"cannot open audio device 'Monitor of Null Output' \(test_sink.monitor\)"
+    ):
+        await Capture(device).start()
 
 
 async def test_device_disappearing_ends_the_stream_with_a_reason(pulse: PulseDaemon) -> None:

@@ -116,3 +116,15 @@ def test_marker_guard_only_hides_what_could_be_a_marker() -> None:
     assert not looks_like_marker("Use a dict")
     assert not looks_like_marker("<div> is an HTML element that groups content")
     assert not looks_like_marker("<b>\nbold")
+
+
+def test_room_noise_wobbling_does_not_change_the_bar() -> None:
+    meter = LevelMeter()
+    meter.update(-59.2, 0.0)
+    shown = meter.cells(30, 0.0)
+    for n, level in enumerate([-59.9, -58.6, -60.1, -59.0, -58.4]):  # tenths of a dB across a cell edge
+        meter.update(level, 0.1 * (n + 1))
+        assert meter.cells(30, 0.1 * (n + 1)) == shown
+    assert meter.reading(0.6).level == -58.4  # the reading itself is exact
+    meter.update(-40.0, 0.7)  # a word
+    assert meter.cells(30, 0.7).level_db == -40

@@ -285,7 +285,10 @@ class Copilot:
         end_ms: float | None = None
 
         async def segment(t_ms: float, pcm: bytes) -> None:
-            decisions = await loop.run_in_executor(thread, segmenter.push, pcm, t_ms)
+            if segmenter.is_open:  # pauses in a turn consult the models (Whisper, smart-turn): off the loop
+                decisions = await loop.run_in_executor(thread, segmenter.push, pcm, t_ms)
+            else:  # idle: at most Silero on three windows, cheaper than two thread hops per 100 ms chunk
+                decisions = segmenter.push(pcm, t_ms)
             # someone starts talking: no proactive screen turn in the moment before their turn opens
             if segmenter.onset_pending:
                 assert self.wire is not None

@@ -11,6 +11,10 @@ import math
 from dataclasses import dataclass
 
 SILENCE_DBFS = -100.0
+# The bar and its number follow the level only once it moved this far from what they show: room noise on a
+# microphone wobbles by tenths of a dB around a cell edge or a whole dB, which would redraw the view ten
+# times a second for nothing.
+SHOWN_STEP_DB = 1.0
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,7 @@ class LevelMeter:
             raise ValueError("hold_s >= 0, decay_db_per_s > 0 and -100 <= floor_dbfs < 0 are required")
         self.hold_s, self.decay_db_per_s, self.floor_dbfs = hold_s, decay_db_per_s, floor_dbfs
         self._level = SILENCE_DBFS
+        self._shown = SILENCE_DBFS  # the level the bar shows (see SHOWN_STEP_DB)
         self._peak = SILENCE_DBFS
         self._peak_at = 0.0
         self.invalid = 0  # readings that were NaN (counted, shown as silence)
@@ -45,6 +50,8 @@ class LevelMeter:
             self.invalid += 1
             dbfs = SILENCE_DBFS
         self._level = min(0.0, max(SILENCE_DBFS, dbfs))
+        if abs(self._level - self._shown) >= SHOWN_STEP_DB or self._level == SILENCE_DBFS:
+            self._shown = self._level
         if self._level >= self._held_peak(now):
             self._peak, self._peak_at = self._level, now
 
@@ -58,7 +65,8 @@ class LevelMeter:
         return MeterReading(self._level, max(self._level, self._held_peak(now)))
 
     def cells(self, width: int, now: float) -> MeterCells:
-        return to_cells(self.reading(now), width, self.floor_dbfs)
+        peak = self.reading(now).peak
+        return to_cells(MeterReading(self._shown, max(self._shown, peak)), width, self.floor_dbfs)
 
 
 def to_cells(reading: MeterReading, width: int, floor_dbfs: float) -> MeterCells:

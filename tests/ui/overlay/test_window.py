@@ -367,3 +367,57 @@ def test_without_their_global_hotkeys_hide_and_click_through_are_off(
     assert window.click_through()
     window.toggle_visible()
     assert not window.isVisible()
+
+
+def test_a_burst_of_deltas_is_one_render_and_keeps_its_place(app: QApplication) -> None:
+    rendered: list[str] = []
+
+    class Recording(OverlayWindow):
+        def answer_delta(self, text: str) -> None:
+            rendered.append(text)
+            super().answer_delta(text)
+
+    win = Recording()
+    view = OverlayView(win)
+    # nothing processed in between: the Qt thread is busy while these arrive
+    view.answer_delta("Use a ")
+    view.answer_delta("hash ")
+    view.answer_delta("map.")
+    view.answer_done(True)
+    view.user_turn("me", "and then?")
+    view.answer_delta("Sort ")
+    view.answer_delta("it.")
+    settle(app)
+    assert rendered == ["Use a hash map.", "Sort it."]
+    assert view.coalesced_deltas == 3
+    kinds = [getattr(e, "who", None) or e.text for e in win.conversation.entries]  # type: ignore[attr-defined]
+    assert kinds == ["Use a hash map.", "me", "Sort it."]
+    win.deleteLater()
+
+
+def test_a_level_that_barely_moves_posts_nothing(app: QApplication, window: OverlayWindow) -> None:
+    view = OverlayView(window)
+    flushes: list[int] = []
+    view._bridge.state.connect(lambda: flushes.append(1))
+    view.set_level("me", -58.0)
+    settle(app)
+    assert window.meters["me"].dbfs == -58.0 and len(flushes) == 1
+    view.set_level("me", -58.3)  # room noise wobbling: not worth a cross-thread post and a repaint
+    settle(app)
+    assert len(flushes) == 1 and window.meters["me"].dbfs == -58.0
+    view.set_level("me", -40.0)  # a word
+    settle(app)
+    assert len(flushes) == 2 and window.meters["me"].dbfs == -40.0
+
+
+def test_counters_redraw_the_status_line_later_a_state_change_at_once(
+    app: QApplication, window: OverlayWindow
+) -> None:
+    window.set_status("listening")
+    assert "listening" in window.status_label.text()
+    window.set_frames(0, {"unchanged": 1})  # right after a redraw: folded into the next one
+    assert "1 skipped" in window.status_text() and "1 skipped" not in window.status_label.text()
+    wait_until(lambda: "1 skipped" in window.status_label.text())
+    window.set_frames(0, {"unchanged": 2})
+    window.set_status("thinking")  # a change of state is drawn at once, with the counters as they are
+    assert "thinking" in window.status_label.text() and "2 skipped" in window.status_label.text()

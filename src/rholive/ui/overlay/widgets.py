@@ -39,6 +39,10 @@ def meter_fraction(dbfs: float) -> float:
     return min(1.0, max(0.0, (dbfs - METER_FLOOR_DB) / -METER_FLOOR_DB))
 
 
+def meter_colour(dbfs: float) -> str:
+    return "#5fd38d" if dbfs < -12 else "#f2c94c" if dbfs < -3 else "#eb5757"
+
+
 class LevelMeter(QWidget):
     """One source's input level as a horizontal bar with its name in front."""
 
@@ -51,14 +55,23 @@ class LevelMeter(QWidget):
         self.setToolTip(f"input level: {source}")
 
     def set_level(self, dbfs: float) -> None:
-        if dbfs != self.dbfs:
-            self.dbfs = dbfs
+        if dbfs == self.dbfs:
+            return
+        before = self._look()
+        self.dbfs = dbfs
+        if self._look() != before:  # repaint only when a pixel of the bar changes
             self.update()
+
+    def _look(self) -> tuple[int, str]:
+        width = self.rect().adjusted(self.LABEL_W, 3, 0, -3).width()
+        return round(width * meter_fraction(self.dbfs)), meter_colour(self.dbfs)
+
+    LABEL_W = 42
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        label_w = 42
+        label_w = self.LABEL_W
         painter.setPen(QColor(WHO_COLOURS.get(self.source, TEXT)))
         painter.drawText(0, 0, label_w, self.height(), Qt.AlignmentFlag.AlignVCenter, self.source)
         track = self.rect().adjusted(label_w, 3, 0, -3)
@@ -67,8 +80,7 @@ class LevelMeter(QWidget):
         painter.drawRoundedRect(track, 3, 3)
         fraction = meter_fraction(self.dbfs)
         if fraction > 0:
-            colour = "#5fd38d" if self.dbfs < -12 else "#f2c94c" if self.dbfs < -3 else "#eb5757"
-            painter.setBrush(QColor(colour))
+            painter.setBrush(QColor(meter_colour(self.dbfs)))
             painter.drawRoundedRect(track.adjusted(0, 0, -round(track.width() * (1 - fraction)), 0), 3, 3)
         painter.end()
 

@@ -7,6 +7,8 @@ one level meter per source and a status line. The window's methods are the Qt-si
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QCloseEvent,
@@ -24,6 +26,10 @@ from rholive.ui.dashboard import cost_text
 from rholive.ui.overlay.settings import OverlaySettings
 from rholive.ui.overlay.widgets import MUTED, TEXT, Conversation, LevelMeter
 from rholive.ui.view import CopilotControls
+
+# Counters (frames skipped twice a second at rest, tokens, cost) redraw the status line at most this often; a
+# change of state (listening, thinking, ...) redraws it at once. A rich-text label relayouts on every setText.
+COUNTERS_EVERY_S = 1.0
 
 STATUS_COLOURS = {
     "connecting": "#f2c94c",
@@ -87,6 +93,11 @@ class OverlayWindow(QWidget):
         self._pending = ""  # typing effect: text received but not yet revealed
         self._typing = QTimer(self)
         self._typing.timeout.connect(self._reveal_one)
+        self._status_html = ""
+        self._status_drawn_at = -COUNTERS_EVERY_S
+        self._status_later = QTimer(self)
+        self._status_later.setSingleShot(True)
+        self._status_later.timeout.connect(self._refresh_status)
         self._build()
         self._bind_shortcuts()
         self._refresh_status()
@@ -242,15 +253,15 @@ class OverlayWindow(QWidget):
         self._frames = (sent, sum(skipped.values()))
         reasons = ", ".join(f"{reason} {n}" for reason, n in sorted(skipped.items()))
         self.status_label.setToolTip(f"frames skipped: {reasons}" if reasons else "")
-        self._refresh_status()
+        self._refresh_counters()
 
     def set_tokens(self, total: int) -> None:
         self._tokens = total
-        self._refresh_status()
+        self._refresh_counters()
 
     def set_cost(self, usd: float | None) -> None:
         self._cost = cost_text(usd)
-        self._refresh_status()
+        self._refresh_counters()
 
     def user_turn(self, who: str, text: str) -> None:
         self.conversation.add_turn(who, text)
@@ -287,13 +298,25 @@ class OverlayWindow(QWidget):
         text = " · ".join(parts)
         return f"{text}\n{self._note}" if self._note else text
 
+    def _refresh_counters(self) -> None:
+        """A counter changed: redraw now if the line was not drawn in the last COUNTERS_EVERY_S, else then."""
+        wait_s = self._status_drawn_at + COUNTERS_EVERY_S - time.monotonic()
+        if wait_s <= 0:
+            self._refresh_status()
+        elif not self._status_later.isActive():
+            self._status_later.start(max(1, round(wait_s * 1000)))
+
     def _refresh_status(self) -> None:
+        self._status_later.stop()
         colour = STATUS_COLOURS.get(self._status, MUTED)
         lines = self.status_text().split("\n")
         html = f'<span style="color:{colour}">●</span> <span style="color:{MUTED}">{lines[0]}</span>'
         if len(lines) > 1:
             html += f'<br><span style="color:#f2994a">{lines[1]}</span>'
-        self.status_label.setText(html)
+        self._status_drawn_at = time.monotonic()
+        if html != self._status_html:
+            self._status_html = html
+            self.status_label.setText(html)
 
     # -- window behaviour -------------------------------------------------------------------------------
     def paintEvent(self, event: QPaintEvent) -> None:
