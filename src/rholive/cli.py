@@ -552,7 +552,7 @@ def telegram(
 
         _guard(lambda: asyncio.run(run_bot(settings, token, api_url, list(allow or []), voicechat=voicechat)))
         return
-    from rholive.telegram.scale.run import ScaleOptions, run_scaled
+    from rholive.telegram.scale import ScaleOptions, run_scaled
 
     scale = ScaleOptions(redis, work=not no_work, lease_s=lease_s, webhook=webhook, listen=listen)
     _guard(
@@ -584,8 +584,8 @@ def telegram_worker(
     ] = 8,
 ) -> None:
     """A worker only: answers the updates a front put on Redis (start as many as needed, on any machine)."""
-    from rholive.telegram.chats import ChatOptions
-    from rholive.telegram.scale.run import ScaleOptions, run_scaled
+    from rholive.telegram import ChatOptions
+    from rholive.telegram.scale import ScaleOptions, run_scaled
 
     token = _bot_token(bot_token)
     voicechat = _voicechat_config(voicechat_session, api_id, api_hash, voicechat_idle, speakers)

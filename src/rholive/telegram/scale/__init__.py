@@ -8,3 +8,17 @@
 - `pacer`: Telegram's global and per-chat send limits, counted in Redis for all workers together.
 - `calls`: group voice chats, each held by one worker through a lease.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rholive.lazy import lazy_attributes
+
+if TYPE_CHECKING:
+    from rholive.telegram.scale.run import ScaleOptions, run_scaled
+
+# loaded on first use (PEP 562): `rholive telegram` without --redis never imports the Redis client
+__all__ = ["ScaleOptions", "run_scaled"]
+
+__getattr__ = lazy_attributes(__name__, {"ScaleOptions": "run", "run_scaled": "run"})
