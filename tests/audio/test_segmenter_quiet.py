@@ -45,9 +45,9 @@ def tone(ms: int, amp: float = 8000.0) -> np.ndarray:
     return (amp * np.sin(2 * np.pi * 220 * t)).astype(np.int16)
 
 
-def gate(floor: float | None = -60.0) -> tuple[Segmenter, CountingVad]:
+def gate(floor: float | None = -60.0, margin_db: float | None = None) -> tuple[Segmenter, CountingVad]:
     vad = CountingVad()
-    cfg = SegmenterConfig(policy=SilencePolicy(500), quiet_floor_dbfs=floor)
+    cfg = SegmenterConfig(policy=SilencePolicy(500), quiet_floor_dbfs=floor, background_margin_db=margin_db)
     return Segmenter(cfg, vad=vad), vad
 
 
@@ -140,3 +140,45 @@ def test_onsets_and_preroll_are_unchanged_on_speech_with_digital_silence_gaps():
         assert (oa.onset_ms, oa.t_ms) == (ob.onset_ms, ob.t_ms)
         assert a["chunks"][0] == b["chunks"][0]  # the pre-roll: same start, same samples
         assert (a["close"].t_ms, a["close"].reason) == (b["close"].t_ms, b["close"].reason)
+
+
+def room_noise(seconds: float, dbfs: float, seed: int = 3) -> np.ndarray:
+    """Steady broadband noise at about `dbfs` RMS."""
+    rms = 32768.0 * 10 ** (dbfs / 20)
+    return (np.random.default_rng(seed).standard_normal(int(seconds * 16000)) * rms).astype(np.int16)
+
+
+def test_steady_room_noise_above_the_floor_is_not_scored_once_learned():
+    seg, _ = gate(margin_db=6.0)
+    feed(seg, room_noise(10, -50.0))  # 10 dB over the fixed floor: every window was scored before
+    windows = 10 * 16000 // 512
+    assert seg.vad_skipped + seg.vad_calls == windows
+    assert seg.vad_calls < 0.1 * windows
+
+
+def test_speech_over_room_noise_still_opens_and_closes_a_turn_at_the_same_time():
+    noise = room_noise(6, -50.0)
+    speech = np.concatenate(
+        [np.zeros(3 * 16000, np.int16), tone(1000, 2000.0), np.zeros(2 * 16000, np.int16)]
+    )
+    pcm = (noise.astype(np.int32) + speech).clip(-32768, 32767).astype(np.int16)
+    runs = []
+    for margin in (None, 6.0):
+        seg, _ = gate(margin_db=margin)
+        runs.append(([d for d in feed(seg, pcm) if type(d).__name__ != "SendAudio"], seg))
+    (plain, plain_seg), (learned, learned_seg) = runs
+    assert [type(d).__name__ for d in learned] == ["TurnOpen", "TurnClose"]
+    assert [(type(d).__name__, d.t_ms) for d in learned] == [(type(d).__name__, d.t_ms) for d in plain]
+    assert learned_seg.vad_calls < 0.5 * plain_seg.vad_calls
+
+
+def test_a_louder_room_is_learned_again_and_speech_over_it_is_heard():
+    seg, vad = gate(margin_db=6.0)
+    loud = (room_noise(1, -40.0, seed=5).astype(np.int32) + tone(1000, 4000.0)).astype(np.int16)
+    # the fan comes on after 4 s: 15 dB louder, learned at ~1.5 dB/s; then someone speaks over it
+    pcm = np.concatenate(
+        [room_noise(4, -55.0, seed=1), room_noise(25, -40.0, seed=2), loud, room_noise(2, -40.0, seed=6)]
+    )
+    opens = [d for d in feed(seg, pcm) if isinstance(d, TurnOpen)]
+    assert len(opens) == 1 and opens[0].t_ms >= 29000
+    assert vad.calls < 0.5 * (len(pcm) // 512)

@@ -36,6 +36,7 @@ from rholive.audio.vad import EnergyVad, FrameVad, SileroVad, SmartTurn, Transcr
 RATE = 16000
 SPM = RATE // 1000  # samples per ms
 
+BACKGROUND_RISE = 10 ** (0.05 / 10)  # 0.05 dB a 32 ms window: ~1.5 dB/s, so speech never becomes background
 QUIET_SCORED = 8  # quiet windows still scored before skipping: Silero lags the end of speech
 GUARD_WINDOWS = 3  # a close waits while any of the last few VAD windows was not clearly silent
 GUARD_DB = 10.0  # ... or while a 10 ms frame of the last 160 ms is this much louder than the background
@@ -95,6 +96,11 @@ class SegmenterConfig:
     # without running the VAD, once `QUIET_SCORED` of them in a row have been scored: the monitor
     # of an idle sound card is exact zeros. 0 or None: score every window.
     quiet_floor_dbfs: float | None = -60.0
+    # ... and so do windows less than this many dB over the room's steady background (its level while
+    # idle, followed down at once and up slowly): room noise above the fixed floor would otherwise keep
+    # Silero running at rest. Speech stands well above it; a window over it is scored, and so are the
+    # `QUIET_SCORED` after it. None: the fixed floor only.
+    background_margin_db: float | None = 6.0
     # a close waits while the signal may still be speech (see Segmenter._sounding); the baselines
     # (seed rule, plain silence timeouts) run without it, as they were
     close_guard: bool = True
@@ -109,6 +115,8 @@ class SegmenterConfig:
             raise ValueError("max_turn_ms must leave at least 100 ms after open_ms")
         if self.quiet_floor_dbfs is not None and self.quiet_floor_dbfs > 0:
             raise ValueError("quiet_floor_dbfs is in dB of full scale: 0 or below (or None)")
+        if self.background_margin_db is not None and self.background_margin_db < 1.0:
+            raise ValueError("background_margin_db must be at least 1 dB (or None)")
 
 
 def default_policy() -> EndpointPolicy:
@@ -188,6 +196,10 @@ class Segmenter:
         floor = cfg.quiet_floor_dbfs
         # mean square of a window (int16 units) below which it is quiet; None: never
         self._quiet_ms = (32768.0 * 10 ** (floor / 20)) ** 2 * self.window if floor else None
+        margin = cfg.background_margin_db
+        self._over_background = 10 ** (margin / 10) if margin is not None else None
+        self._background: float | None = None  # the idle background's mean square, lower envelope
+        self._noise_skipped = False  # the quiet run being skipped held room noise, not digital silence
         self.vad_calls = 0
         self.vad_skipped = 0  # windows counted as silence without running the VAD
         self._quiet_run = 0  # consecutive quiet windows while idle
@@ -270,19 +282,46 @@ class Segmenter:
 
     def _score(self, win: np.ndarray) -> float:
         """The VAD's speech probability, or 0 for a window of clear silence while idle."""
-        if self._quiet_ms is not None and not self._open:
-            x = win.astype(np.float32)
-            if float(np.dot(x, x)) < self._quiet_ms:
-                self._quiet_run += 1
-                if self._quiet_run > QUIET_SCORED:
-                    self.vad_skipped += 1
-                    return 0.0
-            else:
-                if self._quiet_run > QUIET_SCORED:
-                    self.vad.after_silence()
-                self._quiet_run = 0
+        if self._quiet_ms is None or self._open:
+            self.vad_calls += 1
+            return self.vad(win)
+        x = win.astype(np.float32)
+        energy = max(float(np.dot(x, x)), 1.0)
+        silent = energy < self._quiet_ms
+        if silent or self._near_background(energy):
+            self._quiet_run += 1
+            self._noise_skipped |= not silent and self._quiet_run > QUIET_SCORED
+            if self._quiet_run > QUIET_SCORED:
+                self.vad_skipped += 1
+                self._learn_background(energy)
+                return 0.0
+        else:
+            # after digital silence Silero's state is put where zeros would have left it; after room
+            # noise it keeps the noise it last heard, which is closer to what it would have heard
+            if self._quiet_run > QUIET_SCORED and not self._noise_skipped:
+                self.vad.after_silence()
+            self._quiet_run = 0
+            self._noise_skipped = False
         self.vad_calls += 1
-        return self.vad(win)
+        p = self.vad(win)
+        if p < self.config.silence_threshold:  # only what the VAD calls non-speech becomes background
+            self._learn_background(energy)
+        return p
+
+    def _near_background(self, energy: float) -> bool:
+        """Within the margin over the idle background (the level of what the VAD called non-speech)."""
+        return (
+            self._over_background is not None
+            and self._background is not None
+            and energy < self._background * self._over_background
+        )
+
+    def _learn_background(self, energy: float) -> None:
+        """The background's lower envelope: down at once, up by `BACKGROUND_RISE` a window; never below the
+        fixed floor, so it can rise again after digital silence."""
+        energy = max(energy, self._quiet_ms or 0.0)
+        background = self._background
+        self._background = energy if background is None else min(energy, background * BACKGROUND_RISE)
 
     def _step(self, win: np.ndarray, start: int, out: list[Decision]) -> None:
         cfg = self.config
