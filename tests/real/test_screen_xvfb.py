@@ -211,3 +211,34 @@ async def test_the_screen_source_does_not_capture_an_untouched_screen(screen) ->
         assert source.stats == (2, {"unchanged": 6})
     finally:
         await source.aclose()
+
+
+def test_damage_only_inside_our_own_window_is_not_a_drawing(screen) -> None:
+    window, capture = screen
+    before = grab_settled(window, capture)
+    window.show(6)
+    changed = np.argwhere(np.any(grab_settled(window, capture) != before, axis=2))
+    (top, left), (bottom, right) = changed.min(axis=0), changed.max(axis=0)
+    app = (
+        0,
+        0,
+        capture.area["width"],
+        int(bottom) + 40,
+    )  # the app's whole band: every redraw of it lands here
+    own = {"area": app}
+    watch = DamageWatch.open(ignore=lambda: own["area"])
+    assert watch is not None
+    try:
+        assert watch.drawn()  # the first look: nothing is known yet
+        window.show(7)
+        assert not watch.drawn()  # drawn only inside "our own window"
+        half = (int(left), int(top), max(1, int(right - left) // 2), max(1, int(bottom - top) // 2))
+        own["area"] = half  # now the same redraw reaches outside what we ignore
+        window.show(8)
+        assert watch.drawn()
+        assert not watch.drawn()
+        own["area"] = None  # no window (yet): every drawing counts
+        window.show(9)
+        assert watch.drawn()
+    finally:
+        watch.close()

@@ -34,7 +34,7 @@ from rholive.copilot.screen_source import ScreenConfig, ScreenSource
 from rholive.copilot.store import TranscriptStore, default_path
 from rholive.copilot.voice import Source, open_sources, run_voice
 from rholive.live import Endpoint
-from rholive.screen import ScreenCapture, check_display, terminal_area
+from rholive.screen import DamageWatch, ScreenCapture, check_display, terminal_area
 from rholive.ui import CopilotView
 
 
@@ -196,7 +196,10 @@ def _screen_source(
     def open_grabber() -> _WithoutWindow:
         return _WithoutWindow(ScreenCapture(monitor=config.monitor, region=config.region), area)
 
-    return ScreenSource(config, open_grabber)
+    def open_watch() -> DamageWatch | None:  # our own window's repaints are not screen changes
+        return DamageWatch.open(ignore=area)
+
+    return ScreenSource(config, open_grabber, open_watch)
 
 
 def _describe_screen(config: ScreenConfig) -> str:
