@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))  # the fake Bot API lives with the tests
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from machine_info import cpu_model  # noqa: E402
+from telegram_turnaround import make_note  # noqa: E402  (the same note as the one-process benchmark)
 from tests.telegram.fake_bot_api import FakeBotAPI  # noqa: E402
 
 TOKEN = "123456789:AABenchmarkTokenNotReal_abcdefghijklmn"
@@ -97,23 +98,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def make_note(folder: Path) -> tuple[bytes, float, str]:
-    from rholive.audio.codec import decode_pcm16, duration_s, encode_ogg_opus
-
-    exe = shutil.which("espeak-ng")
-    if exe is not None:
-        wav = folder / "note.wav"
-        subprocess.run([exe, "-w", str(wav), SENTENCE], check=True, capture_output=True)
-        pcm, source = decode_pcm16(wav, 16000), "espeak-ng speech"
-    else:
-        import numpy as np
-
-        t = np.arange(int(2.5 * 16000)) / 16000
-        pcm, source = (np.sin(2 * np.pi * 220 * t) * 8000).astype("<i2").tobytes(), "a 220 Hz tone"
-    ogg = encode_ogg_opus(pcm, 16000)
-    return ogg, duration_s(decode_pcm16(ogg, 16000), 16000), source
 
 
 class Child:

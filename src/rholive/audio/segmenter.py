@@ -357,6 +357,16 @@ class Segmenter:
         elif not self._speaking:
             self._consult(end, out)
 
+    def _recent_levels(self, frame: int) -> np.ndarray | None:
+        """The level (dB, int16 units) of each `frame`-sample frame of the last 3 s of the turn's audio;
+        None when there are fewer than 10 frames."""
+        audio = self._model_audio()[-3 * RATE :]
+        n = len(audio) // frame
+        if n < 10:
+            return None
+        x = audio[len(audio) - n * frame :].astype(np.float64).reshape(n, frame)
+        return 10 * np.log10((x * x).mean(axis=1) + 1.0)
+
     def _speech_end(self, start: int, now: int, frame: int = 160, back_ms: int = 160) -> int:
         """Where the speech before this pause really stopped (Silero said "silence" at `start`).
 
@@ -366,12 +376,10 @@ class Segmenter:
         3 s) marks the end exactly; under noise the soft tail of a word drowns and that estimate
         is worse than Silero's, so it is kept only when speech stands 35 dB above the background.
         """
-        audio = self._model_audio()[-3 * RATE :]
-        n = len(audio) // frame
-        if n < 10:
+        level = self._recent_levels(frame)
+        if level is None:
             return start
-        x = audio[len(audio) - n * frame :].astype(np.float64).reshape(n, frame)
-        level = 10 * np.log10((x * x).mean(axis=1) + 1.0)
+        n = len(level)
         floor, loudest = np.percentile(level, (10, 90))
         if loudest - floor < 35.0:
             if not self.config.refine_in_noise:
@@ -509,12 +517,10 @@ class Segmenter:
         Under noise Silero can drop a soft last word or be late on the next one."""
         if any(p >= self.config.silence_threshold for p in self._recent):
             return True
-        audio = self._model_audio()[-3 * RATE :]
-        n = len(audio) // frame
-        if n < 10:
+        level = self._recent_levels(frame)
+        if level is None:
             return False
-        x = audio[len(audio) - n * frame :].astype(np.float64).reshape(n, frame)
-        level = 10 * np.log10((x * x).mean(axis=1) + 1.0)
+        n = len(level)
         floor = float(np.percentile(level, 10))
         tail = float(level[-GUARD_TAIL_FRAMES:].max())
         if tail > floor + GUARD_DB and tail > 20 * np.log10(32768.0) - 55.0:

@@ -183,12 +183,7 @@ class ChatHub:
                         self.pacer.forget_idle()
                         return
                     continue
-                async with self._slots:
-                    self._busy.add(chat_id)
-                    try:
-                        await self._run_job(chat_id, job)
-                    finally:
-                        self._busy.discard(chat_id)
+                await self.run(chat_id, job)
         finally:
             if self._workers.get(chat_id) is worker and not self._closing:
                 self._workers.pop(chat_id, None)
